@@ -1,0 +1,16 @@
+/**
+ * Jest runs every workspace's tests as native ES modules through ts-jest (transpile only; `npm run lint`
+ * type-checks). Start it through `npm test`, which sets NODE_OPTIONS=--experimental-vm-modules.
+ * @type {import('jest').Config}
+ */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
+  },
+  roots: ['<rootDir>/lib-ml', '<rootDir>/pipeline'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testTimeout: 120000,
+};

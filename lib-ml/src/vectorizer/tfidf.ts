@@ -1,0 +1,314 @@
+/**
+ * TF-IDF vectorizer over word n-grams and character n-grams, with optional lexicon features (AFINN-165, VADER).
+ *
+ * Weighting follows scikit-learn's TfidfVectorizer (smooth_idf=True):
+ *   idf(t) = ln((1 + n) / (1 + df(t))) + 1, tf = raw count, or 1 + ln(count) when `sublinearTf`,
+ * and each block (word, char) of a row is scaled to unit L2 norm separately, as a FeatureUnion of two
+ * vectorizers would. Lexicon features (see ./lexicon.ts) are appended after the two blocks unscaled.
+ *
+ * Character n-grams are taken from the negation-marked words (`NOT_good` yields " NOT_", "_goo", ...), so
+ * they carry negation too.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { analyze, type TextAnalysis } from '../text/preprocess.js';
+import { LEXICON_FEATURES, lexiconFeatures, type LexiconName } from './lexicon.js';
+
+/** Serialization format of {@link TfidfVectorizer.toJSON}; bumped on any incompatible change. */
+export const VECTORIZER_FORMAT_VERSION = 1;
+
+/** Settings of one n-gram block. */
+export interface NgramConfig {
+  /** Inclusive [min, max] n-gram lengths (words for the word block, characters for the char block). */
+  ngramRange: [number, number];
+  /** Keep at most this many n-grams: the ones in most documents, ties broken by the n-gram's text. */
+  maxFeatures: number;
+  /** Drop n-grams that occur in fewer than this many training documents. */
+  minDf: number;
+}
+
+/** Vectorizer settings (`vectorizer` section of params.yaml). */
+export interface VectorizerConfig {
+  word: NgramConfig;
+  /** Character n-grams from the negation-marked words, each padded with a space on both sides; null = off. */
+  char: NgramConfig | null;
+  /** Use 1 + ln(tf) instead of raw counts. */
+  sublinearTf: boolean;
+  /** Lexicon features to append, in this order (3 columns each); [] for none. */
+  lexicons: LexiconName[];
+}
+
+/** A dense row-major float32 matrix: `data[r * columns + c]`; `data.length === rows * columns`. */
+export interface FeatureMatrix {
+  data: Float32Array;
+  rows: number;
+  columns: number;
+}
+
+/** Copies `matrix` into a tf.Tensor2D of shape [rows, columns]; the caller disposes it. */
+export function toTensor(matrix: FeatureMatrix): tf.Tensor2D {
+  return tf.tensor2d(matrix.data, [matrix.rows, matrix.columns]);
+}
+
+/**
+ * The given rows of `matrix`, in the given order, as a new matrix (a copy).
+ * @param rows row indices, each in [0, matrix.rows).
+ */
+export function selectRows(matrix: FeatureMatrix, rows: readonly number[]): FeatureMatrix {
+  const { columns } = matrix;
+  const data = new Float32Array(rows.length * columns);
+  rows.forEach((r, i) => data.set(matrix.data.subarray(r * columns, (r + 1) * columns), i * columns));
+  return { data, rows: rows.length, columns };
+}
+
+/** Fitted state of one n-gram block. */
+interface BlockState {
+  /** N-grams in column order (sorted by text, so the order does not depend on the input order). */
+  vocabulary: string[];
+  /** idf of each n-gram, same length and order as `vocabulary`. */
+  idf: number[];
+}
+
+/** The JSON form written to `vectorizer.json`. */
+export interface VectorizerJSON {
+  formatVersion: number;
+  config: VectorizerConfig;
+  nDocuments: number;
+  word: BlockState;
+  char: BlockState | null;
+}
+
+/** Thrown when a vectorizer is used before `fit`, or its JSON is of another format version or malformed. */
+export class VectorizerStateError extends Error {
+  override name = 'VectorizerStateError';
+}
+
+/** Word n-grams (tokens joined by a space) of lengths min..max. */
+export function wordNgrams(tokens: readonly string[], [min, max]: [number, number]): string[] {
+  const grams: string[] = [];
+  for (let n = min; n <= max; n++) {
+    for (let i = 0; i + n <= tokens.length; i++) grams.push(tokens.slice(i, i + n).join(' '));
+  }
+  return grams;
+}
+
+/**
+ * Character n-grams of lengths min..max inside word boundaries: each word is padded with one space on
+ * both sides (scikit-learn's `char_wb` analyzer). A padded word shorter than n yields itself once.
+ */
+export function charNgrams(words: readonly string[], [min, max]: [number, number]): string[] {
+  const grams: string[] = [];
+  for (const word of words) {
+    const padded = ` ${word} `;
+    for (let n = min; n <= max; n++) {
+      if (padded.length < n) {
+        if (n === min) grams.push(padded);
+        break;
+      }
+      for (let i = 0; i + n <= padded.length; i++) grams.push(padded.slice(i, i + n));
+    }
+  }
+  return grams;
+}
+
+/** Counts of each item in `items`. */
+function countTerms(items: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return counts;
+}
+
+/** Fits one block: document frequencies → min_df filter → top max_features by df → sorted vocabulary. */
+function fitBlock(documents: ReadonlyArray<readonly string[]>, config: NgramConfig): BlockState {
+  const df = new Map<string, number>();
+  for (const grams of documents) {
+    for (const gram of new Set(grams)) df.set(gram, (df.get(gram) ?? 0) + 1);
+  }
+  const kept = [...df.entries()]
+    .filter(([, count]) => count >= config.minDf)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, config.maxFeatures)
+    .map(([gram]) => gram)
+    .sort();
+  const n = documents.length;
+  return { vocabulary: kept, idf: kept.map((gram) => Math.log((1 + n) / (1 + df.get(gram)!)) + 1) };
+}
+
+/** Fills `row[offset .. offset+vocabulary.length)` with the L2-normalized TF-IDF of `grams`. */
+function fillBlock(
+  row: Float32Array,
+  offset: number,
+  grams: readonly string[],
+  state: BlockState,
+  index: Map<string, number>,
+  sublinearTf: boolean,
+): void {
+  const values = new Map<number, number>();
+  for (const [gram, count] of countTerms(grams)) {
+    const column = index.get(gram);
+    if (column === undefined) continue;
+    const tfValue = sublinearTf ? 1 + Math.log(count) : count;
+    values.set(column, tfValue * state.idf[column]);
+  }
+  let norm = 0;
+  for (const v of values.values()) norm += v * v;
+  norm = Math.sqrt(norm);
+  if (norm === 0) return;
+  for (const [column, v] of values) row[offset + column] = v / norm;
+}
+
+/** Checks that a parsed `vectorizer.json` has the shape this version writes. */
+function assertVectorizerJSON(json: unknown): asserts json is VectorizerJSON {
+  const j = json as Partial<VectorizerJSON> | null;
+  if (!j || typeof j !== 'object') throw new VectorizerStateError('vectorizer JSON is not an object');
+  if (j.formatVersion !== VECTORIZER_FORMAT_VERSION) {
+    throw new VectorizerStateError(
+      `vectorizer format version ${String(j.formatVersion)} is not supported (this lib-ml reads version ${VECTORIZER_FORMAT_VERSION})`,
+    );
+  }
+  const blockOk = (b: unknown): boolean => {
+    const s = b as BlockState | null;
+    return !!s && Array.isArray(s.vocabulary) && Array.isArray(s.idf) && s.vocabulary.length === s.idf.length;
+  };
+  if (!j.config || !blockOk(j.word) || (j.char !== null && !blockOk(j.char)) || typeof j.nDocuments !== 'number') {
+    throw new VectorizerStateError('vectorizer JSON is malformed: expected config, nDocuments, word and char blocks');
+  }
+}
+
+/**
+ * Turns review texts into fixed-length feature vectors.
+ *
+ * Feature columns: `word.vocabulary.length` word n-grams, then `char.vocabulary.length` char n-grams,
+ * then 3 features per lexicon in `lexicons`. {@link featureNames} lists them in order.
+ */
+export class TfidfVectorizer {
+  private word: BlockState | null = null;
+  private char: BlockState | null = null;
+  private wordIndex = new Map<string, number>();
+  private charIndex = new Map<string, number>();
+  private nDocuments = 0;
+
+  constructor(readonly config: VectorizerConfig) {}
+
+  /** True once {@link fit} or {@link fromJSON} has run. */
+  get fitted(): boolean {
+    return this.word !== null;
+  }
+
+  /** Number of feature columns (the second dimension of {@link transform}'s output). */
+  get nFeatures(): number {
+    this.assertFitted();
+    return this.word!.vocabulary.length + (this.char?.vocabulary.length ?? 0) + this.lexiconFeatureNames().length;
+  }
+
+  /** Column names: `w:<word n-gram>`, `c:<char n-gram>`, then the lexicon feature names. Length nFeatures. */
+  featureNames(): string[] {
+    this.assertFitted();
+    return [
+      ...this.word!.vocabulary.map((g) => `w:${g}`),
+      ...(this.char?.vocabulary.map((g) => `c:${g}`) ?? []),
+      ...this.lexiconFeatureNames(),
+    ];
+  }
+
+  /**
+   * Learns the vocabularies and idf weights.
+   * @param texts raw training texts (at least one).
+   * @throws VectorizerStateError when `texts` is empty.
+   */
+  fit(texts: readonly string[]): this {
+    if (texts.length === 0) throw new VectorizerStateError('cannot fit a vectorizer on zero texts');
+    const analyses = texts.map(analyze);
+    this.word = fitBlock(
+      analyses.map((a) => wordNgrams(a.tokens, this.config.word.ngramRange)),
+      this.config.word,
+    );
+    const charConfig = this.config.char;
+    this.char = charConfig
+      ? fitBlock(
+          analyses.map((a) => charNgrams(a.words, charConfig.ngramRange)),
+          charConfig,
+        )
+      : null;
+    this.nDocuments = texts.length;
+    this.buildIndexes();
+    return this;
+  }
+
+  /**
+   * Feature matrix of `texts` in plain memory (what the training loop batches from).
+   * @returns a row-major matrix of shape [texts.length, nFeatures].
+   * @throws VectorizerStateError before fit.
+   */
+  transformMatrix(texts: readonly string[]): FeatureMatrix {
+    this.assertFitted();
+    const columns = this.nFeatures;
+    const data = new Float32Array(texts.length * columns);
+    texts.forEach((text, i) => this.vectorize(analyze(text), data.subarray(i * columns, (i + 1) * columns)));
+    return { data, rows: texts.length, columns };
+  }
+
+  /**
+   * Feature matrix of `texts`.
+   * @returns a tf.Tensor2D of shape [texts.length, nFeatures] (float32); the caller disposes it.
+   * @throws VectorizerStateError before fit.
+   */
+  transform(texts: readonly string[]): tf.Tensor2D {
+    return toTensor(this.transformMatrix(texts));
+  }
+
+  /** `fit(texts)` then `transform(texts)`. */
+  fitTransform(texts: readonly string[]): tf.Tensor2D {
+    return this.fit(texts).transform(texts);
+  }
+
+  /** The fitted state as JSON-serializable data (`vectorizer.json`). */
+  toJSON(): VectorizerJSON {
+    this.assertFitted();
+    return {
+      formatVersion: VECTORIZER_FORMAT_VERSION,
+      config: this.config,
+      nDocuments: this.nDocuments,
+      word: this.word!,
+      char: this.char,
+    };
+  }
+
+  /**
+   * Restores a vectorizer written by {@link toJSON}.
+   * @throws VectorizerStateError on another format version or a malformed object.
+   */
+  static fromJSON(json: unknown): TfidfVectorizer {
+    assertVectorizerJSON(json);
+    const v = new TfidfVectorizer(json.config);
+    v.word = json.word;
+    v.char = json.char;
+    v.nDocuments = json.nDocuments;
+    v.buildIndexes();
+    return v;
+  }
+
+  private vectorize(a: TextAnalysis, row: Float32Array): Float32Array {
+    const { sublinearTf } = this.config;
+    fillBlock(row, 0, wordNgrams(a.tokens, this.config.word.ngramRange), this.word!, this.wordIndex, sublinearTf);
+    let offset = this.word!.vocabulary.length;
+    if (this.char && this.config.char) {
+      fillBlock(row, offset, charNgrams(a.words, this.config.char.ngramRange), this.char, this.charIndex, sublinearTf);
+      offset += this.char.vocabulary.length;
+    }
+    if (this.config.lexicons.length) row.set(lexiconFeatures(a, this.config.lexicons), offset);
+    return row;
+  }
+
+  private lexiconFeatureNames(): string[] {
+    return this.config.lexicons.flatMap((name) => LEXICON_FEATURES[name]);
+  }
+
+  private buildIndexes(): void {
+    this.wordIndex = new Map(this.word!.vocabulary.map((g, i) => [g, i]));
+    this.charIndex = new Map(this.char?.vocabulary.map((g, i) => [g, i]) ?? []);
+  }
+
+  private assertFitted(): void {
+    if (!this.word) throw new VectorizerStateError('vectorizer is not fitted: call fit() or fromJSON() first');
+  }
+}
