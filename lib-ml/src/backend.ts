@@ -35,7 +35,8 @@ export function initBackend(choice?: BackendChoice): Promise<string> {
       throw new Error(`TFJS_BACKEND must be one of auto, wasm, cpu, tensorflow (got "${wanted}")`);
     }
     if ((wanted === 'auto' || wanted === 'tensorflow') && (await tryTensorflowBackend())) return 'tensorflow';
-    if (wanted === 'tensorflow') throw new Error('the tensorflow backend needs @tensorflow/tfjs-node installed');
+    if (wanted === 'tensorflow')
+      throw new Error('the tensorflow backend needs @tensorflow/tfjs-node installed');
     if (wanted !== 'cpu' && (await tf.setBackend('wasm'))) {
       await tf.ready();
       return 'wasm';

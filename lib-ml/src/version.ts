@@ -1,5 +1,6 @@
 /** The version of this lib-ml package and the bundle compatibility rule. */
 import { readFileSync } from 'node:fs';
+import semver from 'semver';
 
 /** This package's version (from lib-ml/package.json), written into every bundle manifest. */
 export const LIB_ML_VERSION: string = JSON.parse(
@@ -8,10 +9,15 @@ export const LIB_ML_VERSION: string = JSON.parse(
 
 /**
  * The semver range of lib-ml versions that can read a bundle written by lib-ml `version`: the same
- * minor line before 1.0 (`^0.M.0` → >=0.M.0 <0.(M+1).0), the same major after (`^M.0.0`). Preprocessing
- * or format changes bump the minor (0.x) or major version.
+ * minor line before 1.0 (0.M.x), the same major line after (M.x.y), pre-releases of that line included
+ * (e.g. 0.2.0-beta.1 → `>=0.2.0-0 <0.3.0-0`). Preprocessing or format changes bump the minor (0.x) or
+ * major version.
+ * @throws Error when `version` is not semver.
  */
 export function compatibleRange(version: string = LIB_ML_VERSION): string {
-  const [major, minor] = version.split('.').map(Number);
-  return major === 0 ? `^0.${minor}.0` : `^${major}.0.0`;
+  const parsed = semver.parse(version);
+  if (!parsed) throw new Error(`lib-ml version "${version}" is not semver`);
+  return parsed.major === 0
+    ? `>=0.${parsed.minor}.0-0 <0.${parsed.minor + 1}.0-0`
+    : `>=${parsed.major}.0.0-0 <${parsed.major + 1}.0.0-0`;
 }

@@ -20,7 +20,10 @@ const ngram = z.strictObject({
 const fraction = z.number().min(0).max(1);
 const semverVersion = z
   .string()
-  .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semver version such as 1.2.3 or 1.2.4-pre.20261130.1015');
+  .regex(
+    /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/,
+    'must be a semver version such as 1.2.3 or 1.2.4-pre.20261130.1015',
+  );
 
 /** Schema of params.yaml. */
 export const paramsSchema = z.strictObject({
@@ -85,10 +88,13 @@ export function parseParams(data: unknown, source = 'params.yaml'): Params {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const keys =
-      issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ') : '';
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')
+        : '';
     const where = keys || issue.path.join('.') || '(top level)';
     if (issue.code === 'unrecognized_keys') return `${where}: unknown key (mistyped?)`;
-    if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `${where}: missing`;
+    if (issue.code === 'invalid_type' && issue.message.includes('received undefined'))
+      return `${where}: missing`;
     return `${where}: ${issue.message}`;
   });
   throw new PipelineError(`${source}: invalid params:\n  - ${problems.join('\n  - ')}`);
@@ -124,7 +130,9 @@ export function vectorizerConfig(p: Params): VectorizerConfig {
   const { word, char } = p.vectorizer;
   return {
     word: { ngramRange: word.ngram_range, maxFeatures: word.max_features, minDf: word.min_df },
-    char: char.enabled ? { ngramRange: char.ngram_range, maxFeatures: char.max_features, minDf: char.min_df } : null,
+    char: char.enabled
+      ? { ngramRange: char.ngram_range, maxFeatures: char.max_features, minDf: char.min_df }
+      : null,
     sublinearTf: p.vectorizer.sublinear_tf,
     lexicons: p.vectorizer.lexicons,
   };

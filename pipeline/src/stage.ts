@@ -1,5 +1,7 @@
 /** What every stage script shares: its context, logging, and the CLI wrapper that turns errors into exits. */
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BundleError, VectorizerStateError } from '@restaurant-sentiment/lib-ml';
 import { pino, type Logger } from 'pino';
 import { PipelineError } from './errors.js';
@@ -23,9 +25,25 @@ export function createLogger(): Logger {
   return pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'pipeline' } });
 }
 
+/**
+ * True when the module at `moduleUrl` is the script node was started with (symlinks resolved), i.e. a
+ * stage file run as a CLI rather than imported.
+ */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
 /** True for errors whose message is the whole story (no stack trace needed). */
 function isExpected(error: unknown): error is Error {
-  return error instanceof PipelineError || error instanceof BundleError || error instanceof VectorizerStateError;
+  return (
+    error instanceof PipelineError || error instanceof BundleError || error instanceof VectorizerStateError
+  );
 }
 
 /**
@@ -41,7 +59,14 @@ export async function runStageCli(name: string, body: (ctx: StageContext) => Pro
     const root = process.cwd();
     const params = await loadParams(root);
     await body({ root, params, log });
-    log.info({ wallMs: Math.round(performance.now() - started) }, `${name} done`);
+    log.info(
+      {
+        wallMs: Math.round(performance.now() - started),
+        // Peak resident set size of this process so far (resourceUsage reports kilobytes).
+        maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+      `${name} done`,
+    );
   } catch (error) {
     code = 1;
     const message = error instanceof Error ? error.message : String(error);

@@ -73,7 +73,10 @@ export function digest(data: Uint8Array): FileDigest {
  * Writes `model.json`, `weights.bin` and `vectorizer.json` into `dir` (each atomically).
  * @returns the digest of each written file.
  */
-export async function saveModelArtifacts(dir: string, predictor: Predictor): Promise<Record<string, FileDigest>> {
+export async function saveModelArtifacts(
+  dir: string,
+  predictor: Predictor,
+): Promise<Record<string, FileDigest>> {
   const { modelJson, weights } = await serializeModel(predictor.model);
   const contents: Record<(typeof MODEL_FILES)[number], Buffer> = {
     'model.json': modelJson,
@@ -103,7 +106,10 @@ async function predictorFromBytes(files: Record<string, Buffer>): Promise<Predic
   try {
     vectorizerJson = JSON.parse(files['vectorizer.json'].toString('utf8'));
   } catch (error) {
-    throw new BundleFileError(`vectorizer.json is not valid JSON: ${(error as Error).message}`, 'vectorizer.json');
+    throw new BundleFileError(
+      `vectorizer.json is not valid JSON: ${(error as Error).message}`,
+      'vectorizer.json',
+    );
   }
   const vectorizer = TfidfVectorizer.fromJSON(vectorizerJson);
   const model = await deserializeModel(files['model.json'], files[WEIGHTS_FILE]);
@@ -158,10 +164,12 @@ export async function readManifest(dir: string): Promise<BundleManifest> {
     manifest?.manifestVersion !== MANIFEST_VERSION ||
     typeof manifest.version !== 'string' ||
     typeof manifest.libMl?.range !== 'string' ||
-    typeof manifest.files !== 'object'
+    typeof manifest.files !== 'object' ||
+    manifest.files === null ||
+    !Object.values(manifest.files).every((f) => typeof f?.sha256 === 'string')
   ) {
     throw new BundleFileError(
-      `manifest.json is not a version ${MANIFEST_VERSION} bundle manifest (needs manifestVersion, version, libMl.range, files)`,
+      `manifest.json is not a version ${MANIFEST_VERSION} bundle manifest (needs manifestVersion, version, libMl.range, files with sha256)`,
       MANIFEST_FILE,
     );
   }

@@ -49,10 +49,13 @@ export async function serializeModel(model: tf.LayersModel): Promise<SerializedM
  */
 export async function deserializeModel(modelJson: Uint8Array, weights: Uint8Array): Promise<tf.LayersModel> {
   const parsed = JSON.parse(Buffer.from(modelJson).toString('utf8'));
-  const weightSpecs = (parsed.weightsManifest ?? []).flatMap((group: { weights: tf.io.WeightsManifestEntry[] }) =>
-    group.weights,
+  const weightSpecs = (parsed.weightsManifest ?? []).flatMap(
+    (group: { weights: tf.io.WeightsManifestEntry[] }) => group.weights,
   );
-  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  const weightData = weights.buffer.slice(
+    weights.byteOffset,
+    weights.byteOffset + weights.byteLength,
+  ) as ArrayBuffer;
   return tf.loadLayersModel({
     load: async () => ({
       modelTopology: parsed.modelTopology,

@@ -50,7 +50,11 @@ export interface EpochRecord {
  * @param nFeatures input width (the vectorizer's nFeatures).
  * @returns a model mapping [batch, nFeatures] → [batch, 1] probabilities of the positive class.
  */
-export function buildClassifier(nFeatures: number, config: ClassifierConfig, learningRate = 0.01): tf.LayersModel {
+export function buildClassifier(
+  nFeatures: number,
+  config: ClassifierConfig,
+  learningRate = 0.01,
+): tf.LayersModel {
   const regularizer = config.l2 > 0 ? tf.regularizers.l2({ l2: config.l2 }) : undefined;
   const model = tf.sequential();
   if (config.type === 'mlp') {
@@ -82,12 +86,20 @@ export function buildClassifier(nFeatures: number, config: ClassifierConfig, lea
       }),
     );
   }
-  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  model.compile({
+    optimizer: tf.train.adam(learningRate),
+    loss: 'binaryCrossentropy',
+    metrics: ['accuracy'],
+  });
   return model;
 }
 
 /** Splits row indices into a stratified, seeded (train, validation) pair. */
-function holdOut(labels: readonly number[], fraction: number, seed: number): { train: number[]; val: number[] } {
+function holdOut(
+  labels: readonly number[],
+  fraction: number,
+  seed: number,
+): { train: number[]; val: number[] } {
   const random = createRandom(seed);
   const train: number[] = [];
   const val: number[] = [];
@@ -102,7 +114,11 @@ function holdOut(labels: readonly number[], fraction: number, seed: number): { t
 }
 
 /** Mean binary cross-entropy and accuracy of `model` on (x, y). */
-function evaluateLoss(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D): { loss: number; accuracy: number } {
+function evaluateLoss(
+  model: tf.LayersModel,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+): { loss: number; accuracy: number } {
   return tf.tidy(() => {
     const p = model.apply(x) as tf.Tensor2D;
     const loss = tf.metrics.binaryCrossentropy(y, p).mean().dataSync()[0];

@@ -57,6 +57,9 @@ const CONTRACTIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\blet's\b/g, 'let us'],
 ];
 
+/** Characters used as apostrophes in reviews: ‘ ’ ʼ ` ´ (folded to "'"). */
+const APOSTROPHES = /[\u2018\u2019\u02bc`\u00b4]/g;
+
 /** Common apostrophe-less spellings of negated auxiliaries ("dont", "wasnt") → "<aux> not". */
 const BARE_NEGATED_AUXILIARIES =
   /\b(do|does|did|is|was|were|are|has|have|had|could|would|should|must|need)nt\b/g;
@@ -70,8 +73,9 @@ const BARE_NEGATED_AUXILIARIES =
  * @example normalizeText("The <b>food</b> wasn’t good") === "the food was not good"
  */
 export function normalizeText(text: string): string {
-  let out = decodeHTML(striptags(text.normalize('NFKC'), [], ' '));
-  out = out.toLowerCase().replace(/[\u2018\u2019\u02bc`´]/g, "'");
+  // Apostrophe look-alikes are folded before NFKC, which would turn "´" into a space + combining accent.
+  let out = decodeHTML(striptags(text.replace(APOSTROPHES, "'").normalize('NFKC'), [], ' '));
+  out = out.toLowerCase().replace(APOSTROPHES, "'");
   for (const [pattern, replacement] of CONTRACTIONS) out = out.replace(pattern, replacement);
   out = out.replace(BARE_NEGATED_AUXILIARIES, '$1 not');
   return out.replace(/\s+/g, ' ').trim();

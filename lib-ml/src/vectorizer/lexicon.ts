@@ -12,7 +12,10 @@ import { createRequire } from 'node:module';
 import { baseWord, NEGATION_PREFIX, type TextAnalysis } from '../text/preprocess.js';
 
 const require = createRequire(import.meta.url);
-const AFINN_165: Readonly<Record<string, number>> = require('sentiment/languages/en/labels.json');
+/** AFINN-165 word → score, as a Map so that words such as "constructor" are not looked up on Object.prototype. */
+const AFINN_165: ReadonlyMap<string, number> = new Map(
+  Object.entries(require('sentiment/languages/en/labels.json') as Record<string, number>),
+);
 const vader: {
   SentimentIntensityAnalyzer: {
     polarity_scores(text: string): { neg: number; neu: number; pos: number; compound: number };
@@ -36,7 +39,7 @@ const AFINN_SCALE = 5;
  * @returns an integer in [-5, 5]; 0 for words not in the list.
  */
 export function afinnScore(word: string): number {
-  const score = AFINN_165[baseWord(word)] ?? 0;
+  const score = AFINN_165.get(baseWord(word)) ?? 0;
   return word.startsWith(NEGATION_PREFIX) ? -score : score;
 }
 

@@ -169,8 +169,18 @@ function assertVectorizerJSON(json: unknown): asserts json is VectorizerJSON {
     const s = b as BlockState | null;
     return !!s && Array.isArray(s.vocabulary) && Array.isArray(s.idf) && s.vocabulary.length === s.idf.length;
   };
-  if (!j.config || !blockOk(j.word) || (j.char !== null && !blockOk(j.char)) || typeof j.nDocuments !== 'number') {
-    throw new VectorizerStateError('vectorizer JSON is malformed: expected config, nDocuments, word and char blocks');
+  if (
+    !j.config ||
+    !blockOk(j.word) ||
+    (j.char !== null && !blockOk(j.char)) ||
+    typeof j.nDocuments !== 'number'
+  ) {
+    throw new VectorizerStateError(
+      'vectorizer JSON is malformed: expected config, nDocuments, word and char blocks',
+    );
+  }
+  if ((j.config.char === null) !== (j.char === null)) {
+    throw new VectorizerStateError('vectorizer JSON is malformed: config.char and the char block disagree');
   }
 }
 
@@ -197,7 +207,9 @@ export class TfidfVectorizer {
   /** Number of feature columns (the second dimension of {@link transform}'s output). */
   get nFeatures(): number {
     this.assertFitted();
-    return this.word!.vocabulary.length + (this.char?.vocabulary.length ?? 0) + this.lexiconFeatureNames().length;
+    return (
+      this.word!.vocabulary.length + (this.char?.vocabulary.length ?? 0) + this.lexiconFeatureNames().length
+    );
   }
 
   /** Column names: `w:<word n-gram>`, `c:<char n-gram>`, then the lexicon feature names. Length nFeatures. */
@@ -289,10 +301,24 @@ export class TfidfVectorizer {
 
   private vectorize(a: TextAnalysis, row: Float32Array): Float32Array {
     const { sublinearTf } = this.config;
-    fillBlock(row, 0, wordNgrams(a.tokens, this.config.word.ngramRange), this.word!, this.wordIndex, sublinearTf);
+    fillBlock(
+      row,
+      0,
+      wordNgrams(a.tokens, this.config.word.ngramRange),
+      this.word!,
+      this.wordIndex,
+      sublinearTf,
+    );
     let offset = this.word!.vocabulary.length;
     if (this.char && this.config.char) {
-      fillBlock(row, offset, charNgrams(a.words, this.config.char.ngramRange), this.char, this.charIndex, sublinearTf);
+      fillBlock(
+        row,
+        offset,
+        charNgrams(a.words, this.config.char.ngramRange),
+        this.char,
+        this.charIndex,
+        sublinearTf,
+      );
       offset += this.char.vocabulary.length;
     }
     if (this.config.lexicons.length) row.set(lexiconFeatures(a, this.config.lexicons), offset);
@@ -309,6 +335,7 @@ export class TfidfVectorizer {
   }
 
   private assertFitted(): void {
-    if (!this.word) throw new VectorizerStateError('vectorizer is not fitted: call fit() or fromJSON() first');
+    if (!this.word)
+      throw new VectorizerStateError('vectorizer is not fitted: call fit() or fromJSON() first');
   }
 }

@@ -72,7 +72,7 @@ export function rocAuc(labels: readonly number[], scores: ArrayLike<number>): nu
   const order = Array.from(labels.keys()).sort((a, b) => scores[a] - scores[b]);
   // Average ranks (1-based) with ties sharing the mean rank.
   const ranks = new Array<number>(labels.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     const rank = (i + j) / 2 + 1;
@@ -164,10 +164,7 @@ export function classificationMetrics(
 /** Accuracy of scores against labels at a threshold (0.5 default). */
 export function accuracy(labels: readonly number[], scores: ArrayLike<number>, threshold = 0.5): number {
   assertSameLength(labels, scores);
-  return ratio(
-    labels.filter((y, i) => (scores[i] >= threshold ? 1 : 0) === y).length,
-    labels.length,
-  );
+  return ratio(labels.filter((y, i) => (scores[i] >= threshold ? 1 : 0) === y).length, labels.length);
 }
 
 /** Rounds every number in a JSON-like value to `digits` decimals (for stable, readable metrics files). */

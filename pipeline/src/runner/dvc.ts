@@ -34,7 +34,8 @@ export function parseDvcYaml(text: string): DvcStage[] {
   const doc = YAML.parse(text) as { stages?: Record<string, Record<string, unknown>> } | null;
   if (!doc?.stages || typeof doc.stages !== 'object') throw new PipelineError('dvc.yaml: no stages');
   return Object.entries(doc.stages).map(([name, s]) => {
-    if (s.foreach || s.matrix) throw new PipelineError(`dvc.yaml: stage ${name}: foreach/matrix stages are not supported`);
+    if (s.foreach || s.matrix)
+      throw new PipelineError(`dvc.yaml: stage ${name}: foreach/matrix stages are not supported`);
     const cmd = typeof s.cmd === 'string' ? [s.cmd] : Array.isArray(s.cmd) ? (s.cmd as string[]) : null;
     if (!cmd) throw new PipelineError(`dvc.yaml: stage ${name} has no cmd`);
     const list = (key: string) => ((s[key] as unknown[] | undefined) ?? []).map(entryPath);
@@ -63,7 +64,9 @@ export function orderStages(stages: readonly DvcStage[]): DvcStage[] {
   const upstream = new Map(
     stages.map((s) => [
       s.name,
-      stages.filter((o) => o !== s && s.deps.some((d) => o.outs.some((out) => overlaps(d, out)))).map((o) => o.name),
+      stages
+        .filter((o) => o !== s && s.deps.some((d) => o.outs.some((out) => overlaps(d, out))))
+        .map((o) => o.name),
     ]),
   );
   const done = new Set<string>();
@@ -96,13 +99,25 @@ export async function loadPipeline(root: string): Promise<DvcStage[]> {
  * Runs one command line in a shell, inheriting stdio.
  * @throws PipelineError when it exits non-zero or is killed.
  */
-export function runCommand(cmd: string, cwd: string, label: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export function runCommand(
+  cmd: string,
+  cwd: string,
+  label: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, { cwd, shell: true, stdio: 'inherit', env });
-    child.on('error', (error) => reject(new PipelineError(`${label}: cannot start "${cmd}": ${error.message}`)));
+    child.on('error', (error) =>
+      reject(new PipelineError(`${label}: cannot start "${cmd}": ${error.message}`)),
+    );
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new PipelineError(`${label}: "${cmd}" ${signal ? `was killed by ${signal}` : `exited with ${code}`}`));
+      else
+        reject(
+          new PipelineError(
+            `${label}: "${cmd}" ${signal ? `was killed by ${signal}` : `exited with ${code}`}`,
+          ),
+        );
     });
   });
 }
@@ -128,7 +143,8 @@ export async function runPipeline(
   const selected = only.length ? stages.filter((s) => only.includes(s.name)) : stages;
   for (const stage of selected) {
     onStage(stage);
-    for (const cmd of stage.cmd) await runCommand(cmd, path.resolve(root, stage.wdir), `stage ${stage.name}`, env);
+    for (const cmd of stage.cmd)
+      await runCommand(cmd, path.resolve(root, stage.wdir), `stage ${stage.name}`, env);
   }
   return selected;
 }

@@ -6,7 +6,6 @@
  * applies the gate `evaluate.min_accuracy` to the test accuracy.
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   initBackend,
   loadModelArtifacts,
@@ -29,12 +28,18 @@ import {
 } from '../evaluate/metrics.js';
 import { fitPredictor } from '../model/fit.js';
 import { PATHS } from '../paths.js';
-import { resolvePath, runStageCli, type StageContext } from '../stage.js';
+import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
 /** Contents of metrics.json. */
 export interface Metrics {
   test: ClassificationMetrics;
-  cross_validation: { folds: number; rows: number; accuracy: number; accuracy_std: number; fold_accuracy: number[] };
+  cross_validation: {
+    folds: number;
+    rows: number;
+    accuracy: number;
+    accuracy_std: number;
+    fold_accuracy: number[];
+  };
   fresh: { rows: number; accuracy: number | null };
   out_of_domain: Record<'amazon' | 'imdb', { rows: number; accuracy: number }>;
 }
@@ -125,7 +130,10 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
       round(p.threshold),
     ]);
     await writeFileAtomic(path.join(dir, 'roc.csv'), csv(['fpr', 'tpr', 'threshold'], roc));
-    await writeFileAtomic(path.join(dir, 'precision_recall.csv'), csv(['recall', 'precision', 'threshold'], pr));
+    await writeFileAtomic(
+      path.join(dir, 'precision_recall.csv'),
+      csv(['recall', 'precision', 'threshold'], pr),
+    );
     await writeFileAtomic(
       path.join(dir, 'confusion.csv'),
       csv(
@@ -155,4 +163,4 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
   return metrics;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runStageCli('evaluate', (ctx) => evaluate(ctx).then(() => {}));
+if (isMain(import.meta.url)) await runStageCli('evaluate', (ctx) => evaluate(ctx).then(() => {}));

@@ -3,14 +3,13 @@
  * rows, the fresh evaluation rows, and stats.json, all under data/prepared/ (written as one folder swap).
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { replaceDirAtomic, writeFileAtomic } from '@restaurant-sentiment/lib-ml';
 import { classBalance, cleanRows, stratifiedSplit, toJsonl, type LabelledRow } from '../data/dataset.js';
 import { readFeedback } from '../data/feedback.js';
 import { downloadTsv, readPackageDataset, type RawDataset } from '../data/raw.js';
 import { PipelineError } from '../errors.js';
 import { PATHS } from '../paths.js';
-import { resolvePath, runStageCli, type StageContext } from '../stage.js';
+import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
 /** Contents of data/prepared/stats.json. */
 export interface PrepareStats {
@@ -85,7 +84,11 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
       test: test.length,
     },
     class_balance: { train: classBalance(train), test: classBalance(test), fresh: classBalance(fresh) },
-    dropped: { ...raw.invalid, empty_text: raw.invalid.empty_text + cleaned.empty, duplicate: cleaned.duplicates },
+    dropped: {
+      ...raw.invalid,
+      empty_text: raw.invalid.empty_text + cleaned.empty,
+      duplicate: cleaned.duplicates,
+    },
     feedback: feedbackStats,
   };
   await replaceDirAtomic(resolvePath(ctx, PATHS.prepared), async (dir) => {
@@ -98,4 +101,4 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
   return stats;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runStageCli('prepare', (ctx) => prepare(ctx).then(() => {}));
+if (isMain(import.meta.url)) await runStageCli('prepare', (ctx) => prepare(ctx).then(() => {}));

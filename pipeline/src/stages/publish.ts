@@ -6,7 +6,6 @@
  */
 import { copyFile, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   MODEL_FILES,
   MANIFEST_FILE,
@@ -18,7 +17,7 @@ import {
 import semver from 'semver';
 import { PipelineError } from '../errors.js';
 import { PATHS } from '../paths.js';
-import { resolvePath, runStageCli, type StageContext } from '../stage.js';
+import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 import type { PrepareStats } from './prepare.js';
 
 /** Outcome of {@link publish}. */
@@ -45,7 +44,9 @@ async function readJson<T>(file: string, hint: string): Promise<T> {
 export function publishVersion(ctx: StageContext, env: NodeJS.ProcessEnv = process.env): string {
   const version = env.PUBLISH_VERSION ?? ctx.params.publish.version;
   if (!semver.valid(version)) {
-    throw new PipelineError(`publish version "${version}" is not a semver version (PUBLISH_VERSION or publish.version)`);
+    throw new PipelineError(
+      `publish version "${version}" is not a semver version (PUBLISH_VERSION or publish.version)`,
+    );
   }
   return semver.clean(version)!;
 }
@@ -99,7 +100,9 @@ export async function publish(ctx: StageContext): Promise<PublishResult> {
     try {
       existing = await verifyBundle(releaseDir);
     } catch (error) {
-      throw new PipelineError(`release ${tag} in ${releaseDir} exists but is not valid: ${(error as Error).message}`);
+      throw new PipelineError(
+        `release ${tag} in ${releaseDir} exists but is not valid: ${(error as Error).message}`,
+      );
     }
     const same = MODEL_FILES.every((f) => existing.files[f]?.sha256 === manifest.files[f].sha256);
     if (!same) {
@@ -111,10 +114,11 @@ export async function publish(ctx: StageContext): Promise<PublishResult> {
     return { manifest: existing, releaseDir, created: false };
   }
   await replaceDirAtomic(releaseDir, async (dir) => {
-    for (const file of [...MODEL_FILES, MANIFEST_FILE]) await copyFile(path.join(distDir, file), path.join(dir, file));
+    for (const file of [...MODEL_FILES, MANIFEST_FILE])
+      await copyFile(path.join(distDir, file), path.join(dir, file));
   });
   ctx.log.info({ tag, releaseDir, files: manifest.files }, 'published');
   return { manifest, releaseDir, created: true };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runStageCli('publish', (ctx) => publish(ctx).then(() => {}));
+if (isMain(import.meta.url)) await runStageCli('publish', (ctx) => publish(ctx).then(() => {}));

@@ -2,7 +2,6 @@
  * Stage 2, train: fits the lib-ml vectorizer and the tfjs classifier on data/prepared/train.jsonl, writes
  * the model files to models/ (one folder swap) and the per-epoch history to reports/train_history.csv.
  */
-import { pathToFileURL } from 'node:url';
 import {
   initBackend,
   replaceDirAtomic,
@@ -14,7 +13,7 @@ import cliProgress from 'cli-progress';
 import { readJsonl } from '../data/dataset.js';
 import { fitPredictor } from '../model/fit.js';
 import { PATHS } from '../paths.js';
-import { resolvePath, runStageCli, type StageContext } from '../stage.js';
+import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
 /** Formats a number for the history CSV: up to 6 decimals, "" for null. */
 function cell(value: number | null): string {
@@ -30,11 +29,15 @@ export function historyCsv(history: readonly EpochRecord[]): string {
 }
 
 /** Progress output: a bar on a TTY, one log line per epoch otherwise. */
-function progressReporter(ctx: StageContext, total: number): { onEpoch: (r: EpochRecord) => void; stop: () => void } {
+function progressReporter(
+  ctx: StageContext,
+  total: number,
+): { onEpoch: (r: EpochRecord) => void; stop: () => void } {
   if (process.stderr.isTTY && !process.env.CI) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'train [{bar}] epoch {value}/{total} | loss {loss} | acc {acc} | val_loss {valLoss} | val_acc {valAcc}',
+        format:
+          'train [{bar}] epoch {value}/{total} | loss {loss} | acc {acc} | val_loss {valLoss} | val_acc {valAcc}',
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,
@@ -51,7 +54,10 @@ function progressReporter(ctx: StageContext, total: number): { onEpoch: (r: Epoc
       stop: () => bar.stop(),
     };
   }
-  return { onEpoch: (r) => ctx.log.info({ ...r, epochs: total }, `epoch ${r.epoch}/${total}`), stop: () => {} };
+  return {
+    onEpoch: (r) => ctx.log.info({ ...r, epochs: total }, `epoch ${r.epoch}/${total}`),
+    stop: () => {},
+  };
 }
 
 /**
@@ -63,18 +69,25 @@ export async function train(ctx: StageContext): Promise<EpochRecord[]> {
   const rows = await readJsonl(resolvePath(ctx, PATHS.train));
   ctx.log.info({ backend, rows: rows.length, model: ctx.params.train.model }, 'training');
   const progress = progressReporter(ctx, ctx.params.train.epochs);
-  const { predictor, history } = await fitPredictor(rows, ctx.params, progress.onEpoch).finally(progress.stop);
+  const { predictor, history } = await fitPredictor(rows, ctx.params, progress.onEpoch).finally(
+    progress.stop,
+  );
   await replaceDirAtomic(resolvePath(ctx, PATHS.models), async (dir) => {
     await saveModelArtifacts(dir, predictor);
   });
   await writeFileAtomic(resolvePath(ctx, PATHS.history), historyCsv(history));
   const last = history[history.length - 1];
   ctx.log.info(
-    { epochs: history.length, features: predictor.vectorizer.nFeatures, loss: last?.loss, valLoss: last?.valLoss },
+    {
+      epochs: history.length,
+      features: predictor.vectorizer.nFeatures,
+      loss: last?.loss,
+      valLoss: last?.valLoss,
+    },
     'trained',
   );
   predictor.model.dispose();
   return history;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runStageCli('train', (ctx) => train(ctx).then(() => {}));
+if (isMain(import.meta.url)) await runStageCli('train', (ctx) => train(ctx).then(() => {}));

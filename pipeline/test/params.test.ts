@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { PipelineError } from '../src/errors.js';
+import { classifierConfig, parseParams, trainConfig, vectorizerConfig } from '../src/params.js';
+import { realParams } from './workspace.js';
+
+describe('params', () => {
+  it('parses the real params.yaml into lib-ml configs', async () => {
+    const p = await realParams();
+    expect(vectorizerConfig(p)).toEqual({
+      word: { ngramRange: [1, 2], maxFeatures: 20000, minDf: 1 },
+      char: { ngramRange: [2, 5], maxFeatures: 20000, minDf: 2 },
+      sublinearTf: true,
+      lexicons: ['afinn', 'vader'],
+    });
+    expect(classifierConfig(p)).toEqual({
+      type: 'logistic_regression',
+      hiddenUnits: 32,
+      dropout: 0.3,
+      l2: 0.0001,
+      seed: 1,
+    });
+    expect(trainConfig(p)).toEqual({
+      learningRate: 0.05,
+      epochs: 60,
+      batchSize: 32,
+      validationSplit: 0.1,
+      patience: 5,
+      seed: 1,
+    });
+  });
+
+  it('names a missing key', async () => {
+    const p = structuredClone(await realParams()) as unknown as { train: Record<string, unknown> };
+    delete p.train.learning_rate;
+    expect(() => parseParams(p)).toThrow('train.learning_rate: missing');
+  });
+
+  it('names a mistyped (unknown) key', async () => {
+    const p = structuredClone(await realParams()) as unknown as { train: Record<string, unknown> };
+    p.train.learing_rate = p.train.learning_rate;
+    delete p.train.learning_rate;
+    const error = (() => {
+      try {
+        parseParams(p);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('no error');
+    })();
+    expect(error).toBeInstanceOf(PipelineError);
+    expect(error.message).toContain('train.learing_rate: unknown key (mistyped?)');
+    expect(error.message).toContain('train.learning_rate: missing');
+  });
+
+  it('names a key of the wrong type or range', async () => {
+    const p = structuredClone(await realParams()) as unknown as Record<string, Record<string, unknown>>;
+    p.evaluate.folds = 'five';
+    p.prepare.test_size = 1.5;
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - prepare.test_size: Too big: expected number to be <1\n' +
+        '  - evaluate.folds: Invalid input: expected number, received string',
+    );
+  });
+});
