@@ -72,6 +72,8 @@ export const paramsSchema = z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
     version: semverVersion,
     registry_dir: z.string().min(1),
+    /** Also create GitHub release model-v<version> (needs GITHUB_TOKEN and GITHUB_REPOSITORY). */
+    github: z.boolean(),
   }),
 });
 

@@ -3,6 +3,13 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BundleError, VectorizerStateError } from '@restaurant-sentiment/lib-ml';
+import {
+  AssetChecksumError,
+  MissingConfigError,
+  ReleaseClientError,
+  TagError,
+  VersionNotFoundError,
+} from '@restaurant-sentiment/lib-version';
 import { pino, type Logger } from 'pino';
 import { PipelineError } from './errors.js';
 import { loadParams, type Params } from './params.js';

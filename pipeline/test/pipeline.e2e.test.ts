@@ -17,7 +17,10 @@ import {
   loadBundle,
   predict,
 } from '@restaurant-sentiment/lib-ml';
+import { GitHubRegistry, GitHubReleaseClient, resolveVersion } from '@restaurant-sentiment/lib-version';
+import { verifyBundle } from '@restaurant-sentiment/lib-ml';
 import YAML from 'yaml';
+import { FakeGitHubServer } from '../../lib-version/test/support/fake-github-server.js';
 import { sha256Hex } from '../src/data/raw.js';
 import { evaluate } from '../src/stages/evaluate.js';
 import { prepare } from '../src/stages/prepare.js';
@@ -157,6 +160,74 @@ describe('pipeline on the real dataset', () => {
     } finally {
       delete process.env.PUBLISH_VERSION;
     }
+  });
+
+  describe('GitHub releases (local GitHub-speaking server)', () => {
+    let github: FakeGitHubServer;
+    const env = { ...process.env };
+    beforeAll(async () => {
+      github = await new FakeGitHubServer('acme', 'restaurant-sentiment', 'ci-token').start();
+    });
+    afterAll(async () => {
+      process.env = env;
+      await github.stop();
+    });
+
+    it('publish creates release model-v1.0.1 with every bundle file and notes; again is a no-op', async () => {
+      // models/ now holds the seed-2 model released locally as 1.0.1 above.
+      Object.assign(process.env, {
+        PUBLISH_VERSION: '1.0.1',
+        PUBLISH_GITHUB: 'true',
+        GITHUB_REPOSITORY: 'acme/restaurant-sentiment',
+        GITHUB_TOKEN: 'ci-token',
+        GITHUB_API_URL: github.baseUrl,
+      });
+      const result = await publish(ws.ctx);
+      expect(result.created).toBe(false);
+      expect(result.github).toEqual({
+        tag: 'model-v1.0.1',
+        created: true,
+        uploaded: ['model.json', 'weights.bin', 'vectorizer.json', 'manifest.json'],
+      });
+      const release = github.releases.find((r) => r.tag_name === 'model-v1.0.1')!;
+      for (const asset of release.assets) {
+        expect(asset.data).toEqual(await readFile(path.join(result.releaseDir, asset.name)));
+      }
+      expect(release.body).toContain('| held-out test | accuracy | ');
+      expect(release.body).toContain('```yaml\ndata:\n  source: sentiment-package');
+      expect(
+        github.requests.every((r) => r.url.startsWith('/download/') || r.authorization === 'token ci-token'),
+      ).toBe(true);
+
+      expect((await publish(ws.ctx)).github).toEqual({ tag: 'model-v1.0.1', created: false, uploaded: [] });
+    });
+
+    it('says which variable to set when the token is missing', async () => {
+      delete process.env.GITHUB_TOKEN;
+      await expect(publish(ws.ctx)).rejects.toThrow(
+        'publishing to GitHub needs a token: set GITHUB_TOKEN, or set publish.github: false',
+      );
+      process.env.PUBLISH_GITHUB = 'yes';
+      await expect(publish(ws.ctx)).rejects.toThrow('PUBLISH_GITHUB must be "true" or "false" (got "yes")');
+    });
+
+    it('resolves ^1.0 on GitHub, downloads, verifies and loads the bundle with lib-ml', async () => {
+      const client = new GitHubReleaseClient({
+        repository: 'acme/restaurant-sentiment',
+        baseUrl: github.baseUrl,
+        token: 'ci-token',
+      });
+      const registry = new GitHubRegistry(client);
+      const version = await resolveVersion(registry, '^1.0');
+      expect(version).toBe('1.0.1');
+      const dest = path.join(ws.root, 'cache/model-v1.0.1');
+      await registry.fetchVersion(version, dest);
+      const manifest = await verifyBundle(dest);
+      expect(manifest.version).toBe('1.0.1');
+      const bundle = await loadBundle(dest);
+      const [p] = predict(bundle, ['Absolutely loved the tacos, will come back!']);
+      expect(p.sentiment).toBe('positive');
+    });
   });
 
   it('a corrupted release file fails loading with a checksum error naming it', async () => {

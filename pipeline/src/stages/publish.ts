@@ -14,9 +14,16 @@ import {
   writeManifest,
   type BundleManifest,
 } from '@restaurant-sentiment/lib-ml';
+import {
+  GitHubReleaseClient,
+  MissingConfigError,
+  publishRelease,
+  type PublishReleaseResult,
+} from '@restaurant-sentiment/lib-version';
 import semver from 'semver';
 import { PipelineError } from '../errors.js';
 import { PATHS } from '../paths.js';
+import { releaseNotes } from '../release/notes.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 import type { PrepareStats } from './prepare.js';
 
@@ -27,6 +34,8 @@ export interface PublishResult {
   releaseDir: string;
   /** False when the same release already existed (no-op). */
   created: boolean;
+  /** The GitHub side, when publish.github (or PUBLISH_GITHUB) is on. */
+  github: PublishReleaseResult | null;
 }
 
 async function readJson<T>(file: string, hint: string): Promise<T> {
@@ -51,6 +60,41 @@ export function publishVersion(ctx: StageContext, env: NodeJS.ProcessEnv = proce
   return semver.clean(version)!;
 }
 
+/**
+ * Whether to create the GitHub release: `PUBLISH_GITHUB` ("true"/"false") from the environment, else
+ * publish.github.
+ * @throws PipelineError for another PUBLISH_GITHUB value.
+ */
+export function publishToGitHub(ctx: StageContext, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.PUBLISH_GITHUB;
+  if (value === undefined || value === '') return ctx.params.publish.github;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new PipelineError(`PUBLISH_GITHUB must be "true" or "false" (got "${value}")`);
+}
+
+/**
+ * The GitHub release client configured by the environment: GITHUB_REPOSITORY (owner/name) and
+ * GITHUB_TOKEN are required, GITHUB_API_URL is optional.
+ * @throws MissingConfigError naming the variable to set.
+ */
+export function gitHubClientFromEnv(env: NodeJS.ProcessEnv = process.env): GitHubReleaseClient {
+  if (!env.GITHUB_REPOSITORY) {
+    throw new MissingConfigError(
+      'publishing to GitHub needs GITHUB_REPOSITORY (owner/name): set it, or set publish.github: false',
+    );
+  }
+  if (!env.GITHUB_TOKEN) {
+    throw new MissingConfigError(
+      'publishing to GitHub needs a token: set GITHUB_TOKEN, or set publish.github: false',
+    );
+  }
+  return new GitHubReleaseClient({
+    repository: env.GITHUB_REPOSITORY,
+    token: env.GITHUB_TOKEN,
+    baseUrl: env.GITHUB_API_URL || undefined,
+  });
+}
+
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
     () => true,
@@ -60,9 +104,14 @@ async function exists(p: string): Promise<boolean> {
 
 /**
  * Runs the publish stage.
- * @throws PipelineError when inputs are missing, or the release exists with other model files or is corrupt.
+ * @param options.client the GitHub client to use (default: from the environment, see gitHubClientFromEnv).
+ * @throws PipelineError when inputs are missing, or the release exists with other model files or is corrupt;
+ *   MissingConfigError / ReleaseClientError from the GitHub side.
  */
-export async function publish(ctx: StageContext): Promise<PublishResult> {
+export async function publish(
+  ctx: StageContext,
+  options: { client?: GitHubReleaseClient } = {},
+): Promise<PublishResult> {
   const version = publishVersion(ctx);
   const stats = await readJson<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
   const metrics = await readJson<Record<string, unknown>>(
@@ -95,6 +144,32 @@ export async function publish(ctx: StageContext): Promise<PublishResult> {
 
   const tag = `model-v${version}`;
   const releaseDir = path.join(resolvePath(ctx, ctx.params.publish.registry_dir), tag);
+  // Check the GitHub configuration before writing anything to the local registry.
+  const client = publishToGitHub(ctx) ? (options.client ?? gitHubClientFromEnv()) : null;
+  const local = await publishLocal(ctx, { tag, releaseDir, distDir, manifest });
+  let github: PublishReleaseResult | null = null;
+  if (client) {
+    github = await publishRelease(client, {
+      component: 'model',
+      version,
+      dir: local.releaseDir,
+      notes: releaseNotes(local.manifest),
+    });
+    ctx.log.info({ tag, github, repository: `${client.owner}/${client.repo}` }, 'GitHub release');
+  }
+  return { ...local, github };
+}
+
+/** Copies dist/model into the local registry folder, or checks that an existing one has the same files. */
+async function publishLocal(
+  ctx: StageContext,
+  {
+    tag,
+    releaseDir,
+    distDir,
+    manifest,
+  }: { tag: string; releaseDir: string; distDir: string; manifest: BundleManifest },
+): Promise<Omit<PublishResult, 'github'>> {
   if (await exists(releaseDir)) {
     let existing: BundleManifest;
     try {
