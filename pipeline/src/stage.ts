@@ -48,9 +48,16 @@ export function isMain(moduleUrl: string): boolean {
 
 /** True for errors whose message is the whole story (no stack trace needed). */
 function isExpected(error: unknown): error is Error {
-  return (
-    error instanceof PipelineError || error instanceof BundleError || error instanceof VectorizerStateError
-  );
+  return [
+    PipelineError,
+    BundleError,
+    VectorizerStateError,
+    MissingConfigError,
+    ReleaseClientError,
+    AssetChecksumError,
+    TagError,
+    VersionNotFoundError,
+  ].some((type) => error instanceof type);
 }
 
 /**
