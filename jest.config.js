@@ -10,7 +10,13 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
   },
-  roots: ['<rootDir>/lib-ml', '<rootDir>/lib-version', '<rootDir>/pipeline', '<rootDir>/test'],
+  roots: [
+    '<rootDir>/lib-ml',
+    '<rootDir>/lib-version',
+    '<rootDir>/pipeline',
+    '<rootDir>/model-service',
+    '<rootDir>/test',
+  ],
   testMatch: ['**/test/**/*.test.ts'],
   testTimeout: 120000,
 };

@@ -52,6 +52,23 @@ describe('bump-prerelease', () => {
     );
   });
 
+  it('moves past the released version when main still holds its pre-release', async () => {
+    const root = await fixture();
+    await writeFile(
+      path.join(root, 'app/package.json'),
+      JSON.stringify({ version: '1.0.1-pre.20261129.800' }),
+    );
+    expect(await bumpPrerelease(root, 'app', DATE, '1.0.1')).toEqual({
+      file: 'app/package.json',
+      previous: '1.0.1-pre.20261129.800',
+      version: '1.0.2-pre.20261130.1015',
+    });
+    expect((await bumpPrerelease(root, 'app', DATE, '0.9.0')).version).toBe('1.0.2-pre.20261130.1015');
+    await expect(bumpPrerelease(root, 'app', DATE, 'v-one')).rejects.toThrow(
+      '--released: "v-one" is not a semver version',
+    );
+  });
+
   it('runs as a CLI and rejects unknown components', async () => {
     const root = await fixture();
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -64,7 +81,7 @@ describe('bump-prerelease', () => {
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
         ),
       );
-    expect(await run('app', '--date', '2026-11-30T09:05:00Z')).toEqual({
+    expect(await run('app', '--released', '1.4.2', '--date', '2026-11-30T09:05:00Z')).toEqual({
       code: 0,
       stdout: '1.4.3-pre.20261130.905\n',
       stderr: 'app/package.json: 1.4.2 → 1.4.3-pre.20261130.905\n',

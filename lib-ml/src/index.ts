@@ -4,6 +4,7 @@ export * from './vectorizer/tfidf.js';
 export * from './vectorizer/lexicon.js';
 export * from './model/random.js';
 export * from './model/classifier.js';
+export * from './model/sparse-scorer.js';
 export * from './bundle/errors.js';
 export * from './bundle/model-io.js';
 export * from './bundle/bundle.js';

@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.js';
 import type { Predictor } from '../src/bundle/bundle.js';
-import { buildClassifier } from '../src/model/classifier.js';
-import { predict, scoreTexts, THRESHOLD, toPrediction } from '../src/predict.js';
+import { createRequire } from 'node:module';
+import { buildClassifier, trainClassifier } from '../src/model/classifier.js';
+import { SparseScorer } from '../src/model/sparse-scorer.js';
+import { predict, scoreTexts, scoreTextsWithTfjs, THRESHOLD, toPrediction } from '../src/predict.js';
 import { TfidfVectorizer } from '../src/vectorizer/tfidf.js';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
@@ -96,5 +98,66 @@ describe('predict', () => {
     predict(predictor, ['good', 'bad']);
     scoreTexts(predictor, ['xyz']);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('sparse scoring', () => {
+  it('matches the tfjs dense path for logistic regression and the MLP', async () => {
+    const rows: Array<{ text: string; class: number }> = createRequire(import.meta.url)(
+      'sentiment/test/fixtures/yelp.json',
+    ).slice(0, 150);
+    const vectorizer = new TfidfVectorizer({
+      word: { ngramRange: [1, 2], maxFeatures: 2000, minDf: 1 },
+      char: { ngramRange: [2, 4], maxFeatures: 2000, minDf: 2 },
+      sublinearTf: true,
+      lexicons: ['afinn', 'vader'],
+    }).fit(rows.map((r) => r.text));
+    const x = vectorizer.transformMatrix(rows.map((r) => r.text));
+    const texts = [
+      'Loved the food!',
+      'not good at all, never again',
+      '',
+      '🍕🍕🍕',
+      'The service was slow but the soup was great.',
+    ];
+    for (const type of ['logistic_regression', 'mlp'] as const) {
+      const model = buildClassifier(
+        x.columns,
+        { type, hiddenUnits: 8, dropout: 0.2, l2: 1e-4, seed: 3 },
+        0.05,
+      );
+      await trainClassifier(
+        model,
+        x,
+        rows.map((r) => r.class),
+        {
+          learningRate: 0.05,
+          epochs: 3,
+          batchSize: 32,
+          validationSplit: 0,
+          patience: 1,
+          seed: 3,
+        },
+      );
+      const predictor: Predictor = { model, vectorizer };
+      expect(SparseScorer.from(model)).not.toBeNull();
+      const sparse = scoreTexts(predictor, texts);
+      const dense = scoreTextsWithTfjs(predictor, texts);
+      expect(sparse).toHaveLength(texts.length);
+      sparse.forEach((s, i) => expect(s).toBeCloseTo(dense[i], 5));
+      model.dispose();
+    }
+  });
+
+  it('falls back to tfjs for layers it does not know', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 2 }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 1 }),
+      ],
+    });
+    expect(SparseScorer.from(model)).toBeNull();
+    model.dispose();
   });
 });

@@ -110,13 +110,6 @@ export function charNgrams(words: readonly string[], [min, max]: [number, number
   return grams;
 }
 
-/** Counts of each item in `items`. */
-function countTerms(items: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
-  return counts;
-}
-
 /** Fits one block: document frequencies → min_df filter → top max_features by df → sorted vocabulary. */
 function fitBlock(documents: ReadonlyArray<readonly string[]>, config: NgramConfig): BlockState {
   const df = new Map<string, number>();
@@ -133,28 +126,51 @@ function fitBlock(documents: ReadonlyArray<readonly string[]>, config: NgramConf
   return { vocabulary: kept, idf: kept.map((gram) => Math.log((1 + n) / (1 + df.get(gram)!)) + 1) };
 }
 
-/** Fills `row[offset .. offset+vocabulary.length)` with the L2-normalized TF-IDF of `grams`. */
-function fillBlock(
-  row: Float32Array,
-  offset: number,
-  grams: readonly string[],
-  state: BlockState,
+/** A sparse feature row: `values[k]` is column `indices[k]`; indices ascending, no zeros. */
+export interface SparseRow {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Counts of each vocabulary column hit by `grams` (n-grams outside the vocabulary are skipped). */
+function columnCounts(
+  grams: Iterable<string>,
   index: Map<string, number>,
+  counts = new Map<number, number>(),
+) {
+  for (const gram of grams) {
+    const column = index.get(gram);
+    if (column !== undefined) counts.set(column, (counts.get(column) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Appends the L2-normalized TF-IDF entries of one block (column counts → tf · idf → unit norm) to
+ * `indices`/`values`, with column numbers shifted by `offset`.
+ */
+function appendBlock(
+  indices: number[],
+  values: number[],
+  offset: number,
+  counts: Map<number, number>,
+  idf: readonly number[],
   sublinearTf: boolean,
 ): void {
-  const values = new Map<number, number>();
-  for (const [gram, count] of countTerms(grams)) {
-    const column = index.get(gram);
-    if (column === undefined) continue;
-    const tfValue = sublinearTf ? 1 + Math.log(count) : count;
-    values.set(column, tfValue * state.idf[column]);
-  }
+  const start = values.length;
   let norm = 0;
-  for (const v of values.values()) norm += v * v;
+  for (const [column, count] of counts) {
+    const v = (sublinearTf ? 1 + Math.log(count) : count) * idf[column];
+    indices.push(offset + column);
+    values.push(v);
+    norm += v * v;
+  }
   norm = Math.sqrt(norm);
-  if (norm === 0) return;
-  for (const [column, v] of values) row[offset + column] = v / norm;
+  for (let k = start; k < values.length; k++) values[k] /= norm;
 }
+
+/** Most words whose char n-gram columns {@link TfidfVectorizer} keeps cached (the cache is cleared when full). */
+const CHAR_CACHE_WORDS = 50_000;
 
 /** Checks that a parsed `vectorizer.json` has the shape this version writes. */
 function assertVectorizerJSON(json: unknown): asserts json is VectorizerJSON {
@@ -195,6 +211,7 @@ export class TfidfVectorizer {
   private char: BlockState | null = null;
   private wordIndex = new Map<string, number>();
   private charIndex = new Map<string, number>();
+  private charCache = new Map<string, Int32Array>();
   private nDocuments = 0;
 
   constructor(readonly config: VectorizerConfig) {}
@@ -255,8 +272,22 @@ export class TfidfVectorizer {
     this.assertFitted();
     const columns = this.nFeatures;
     const data = new Float32Array(texts.length * columns);
-    texts.forEach((text, i) => this.vectorize(analyze(text), data.subarray(i * columns, (i + 1) * columns)));
+    texts.forEach((text, i) => {
+      const { indices, values } = this.vectorize(analyze(text));
+      for (let k = 0; k < indices.length; k++) data[i * columns + indices[k]] = values[k];
+    });
     return { data, rows: texts.length, columns };
+  }
+
+  /**
+   * Sparse features of `texts`: the same values as {@link transformMatrix} without the zeros (a review
+   * has a few hundred non-zero columns out of ~12,000), for fast serving.
+   * @returns one SparseRow per text; column indices < nFeatures.
+   * @throws VectorizerStateError before fit.
+   */
+  transformSparse(texts: readonly string[]): SparseRow[] {
+    this.assertFitted();
+    return texts.map((text) => this.vectorize(analyze(text)));
   }
 
   /**
@@ -299,30 +330,48 @@ export class TfidfVectorizer {
     return v;
   }
 
-  private vectorize(a: TextAnalysis, row: Float32Array): Float32Array {
+  /** Sparse features of one analyzed text (see {@link transformSparse}). */
+  private vectorize(a: TextAnalysis): SparseRow {
     const { sublinearTf } = this.config;
-    fillBlock(
-      row,
-      0,
-      wordNgrams(a.tokens, this.config.word.ngramRange),
-      this.word!,
-      this.wordIndex,
-      sublinearTf,
-    );
+    const indices: number[] = [];
+    const values: number[] = [];
+    const wordCounts = columnCounts(wordNgrams(a.tokens, this.config.word.ngramRange), this.wordIndex);
+    appendBlock(indices, values, 0, wordCounts, this.word!.idf, sublinearTf);
     let offset = this.word!.vocabulary.length;
     if (this.char && this.config.char) {
-      fillBlock(
-        row,
-        offset,
-        charNgrams(a.words, this.config.char.ngramRange),
-        this.char,
-        this.charIndex,
-        sublinearTf,
-      );
+      const charCounts = new Map<number, number>();
+      for (const word of a.words) {
+        for (const column of this.charColumns(word))
+          charCounts.set(column, (charCounts.get(column) ?? 0) + 1);
+      }
+      appendBlock(indices, values, offset, charCounts, this.char.idf, sublinearTf);
       offset += this.char.vocabulary.length;
     }
-    if (this.config.lexicons.length) row.set(lexiconFeatures(a, this.config.lexicons), offset);
-    return row;
+    if (this.config.lexicons.length) {
+      lexiconFeatures(a, this.config.lexicons).forEach((v, i) => {
+        if (v !== 0) {
+          indices.push(offset + i);
+          values.push(v);
+        }
+      });
+    }
+    const order = Array.from(indices.keys()).sort((x, y) => indices[x] - indices[y]);
+    return {
+      indices: Int32Array.from(order, (k) => indices[k]),
+      values: Float32Array.from(order, (k) => values[k]),
+    };
+  }
+
+  /** Char-block columns of one word's char n-grams (repeats included), cached per word. */
+  private charColumns(word: string): Int32Array {
+    let columns = this.charCache.get(word);
+    if (!columns) {
+      const counts = columnCounts(charNgrams([word], this.config.char!.ngramRange), this.charIndex);
+      columns = Int32Array.from([...counts].flatMap(([column, count]) => Array<number>(count).fill(column)));
+      if (this.charCache.size >= CHAR_CACHE_WORDS) this.charCache.clear();
+      this.charCache.set(word, columns);
+    }
+    return columns;
   }
 
   private lexiconFeatureNames(): string[] {
@@ -330,6 +379,7 @@ export class TfidfVectorizer {
   }
 
   private buildIndexes(): void {
+    this.charCache.clear();
     this.wordIndex = new Map(this.word!.vocabulary.map((g, i) => [g, i]));
     this.charIndex = new Map(this.char?.vocabulary.map((g, i) => [g, i]) ?? []);
   }

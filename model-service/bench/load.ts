@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:model-service`: load-tests model-service against a bare Express JSON endpoint on the
+ * same machine, in the same run, and measures start-up from the cache.
+ *
+ * 1. Start-up: model-service with MODEL_SOURCE=github against a local GitHub-speaking server holding the
+ *    newest local release: a cold start (download + verify + load) and a start from the cache; each is
+ *    the time from spawning the process to /readyz answering 200 (ms).
+ * 2. Load: autocannon, 50 connections, 10 s, POST /predict with the 1000 real Yelp reviews in turn; the
+ *    same against the bare endpoint. Prints requests/s, latency percentiles (ms), the ratio, and the peak
+ *    RSS of model-service under load (MiB, sampled from /proc every 100 ms).
+ * Targets (issue #4): ratio ≥ 0.5, p99 ≤ 25 ms, ready from cache ≤ 2000 ms, RSS ≤ 250 MB.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, mkdtemp, rm, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { FakeGitHubServer } from '../../lib-version/test/support/fake-github-server.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const require = createRequire(import.meta.url);
+const TSX = require.resolve('tsx');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = 50;
+
+function start(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, script], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function load(url: string, bodies: string[], pid?: number) {
+  let peak = 0;
+  const sampler = pid
+    ? setInterval(() => {
+        void rssMiB(pid).then((mb) => (peak = Math.max(peak, mb)));
+      }, 100)
+    : null;
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }),
+      },
+    ],
+  });
+  if (sampler) clearInterval(sampler);
+  return { result, peakRssMiB: peak };
+}
+
+async function main(): Promise<void> {
+  const releases = path.join(ROOT, 'releases');
+  const versions = (await readdir(releases).catch(() => [] as string[]))
+    .filter((n) => n.startsWith('model-v'))
+    .sort();
+  if (!versions.length)
+    throw new Error('no model release in releases/: run `npm run pipeline` (or `npm start`) first');
+  const release = versions[versions.length - 1];
+  const reviews: Array<{ text: string }> = require('sentiment/test/fixtures/yelp.json').slice(0, 1000);
+  const bodies = reviews.map((r) => JSON.stringify({ text: r.text }));
+
+  // 1. Start-up, through a local GitHub-speaking server.
+  const github = await new FakeGitHubServer('bench', 'restaurant-sentiment').start();
+  const files = await readdir(path.join(releases, release));
+  github.addRelease(
+    release,
+    Object.fromEntries(
+      await Promise.all(files.map(async (f) => [f, await readFile(path.join(releases, release, f))])),
+    ),
+  );
+  const cache = await mkdtemp(path.join(os.tmpdir(), 'rs-bench-cache-'));
+  const env = {
+    PORT: '5101',
+    MODEL_SOURCE: 'github',
+    GITHUB_REPOSITORY: 'bench/restaurant-sentiment',
+    GITHUB_API_URL: github.baseUrl,
+    MODEL_CACHE_DIR: cache,
+    FEEDBACK_DIR: path.join(cache, 'feedback'),
+  };
+  const startup: number[] = [];
+  let service: ChildProcess | null = null;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    service = start('model-service/src/main.ts', env);
+    await waitFor('http://127.0.0.1:5101/readyz');
+    startup.push(performance.now() - t0);
+    if (i === 0) await stop(service);
+  }
+
+  // 2. Load: model-service (still running, started from the cache), then the bare endpoint.
+  const svc = await load('http://127.0.0.1:5101/predict', bodies, service!.pid);
+  const idleRss = await rssMiB(service!.pid!);
+  await stop(service!);
+  const bare = start('model-service/bench/bare-server.ts', { PORT: '5102' });
+  await waitFor('http://127.0.0.1:5102/predict').catch(() => {});
+  await new Promise((r) => setTimeout(r, 500));
+  const base = await load('http://127.0.0.1:5102/predict', bodies);
+  await stop(bare);
+  await github.stop();
+  await rm(cache, { recursive: true, force: true });
+
+  const row = (name: string, r: autocannon.Result) =>
+    `${name.padEnd(16)} ${r.requests.average.toFixed(0).padStart(8)} ${String(r.latency.p50).padStart(6)} ${String(r.latency.p90).padStart(6)} ${String(r.latency.p99).padStart(6)} ${String(r.non2xx + r.errors).padStart(7)}`;
+  const ratio = svc.result.requests.average / base.result.requests.average;
+  console.log(
+    `\nmodel-service benchmark: ${CONNECTIONS} connections, ${DURATION_S} s, ${bodies.length} real reviews, ${os.cpus().length} cores, release ${release}`,
+  );
+  console.log(
+    `${'endpoint'.padEnd(16)} ${'req/s'.padStart(8)} ${'p50'.padStart(6)} ${'p90'.padStart(6)} ${'p99'.padStart(6)} ${'errors'.padStart(7)}   (latency ms)`,
+  );
+  console.log(row('model-service', svc.result));
+  console.log(row('bare express', base.result));
+  const checks: Array<[string, string, string, boolean]> = [
+    ['throughput ratio', ratio.toFixed(2), '≥ 0.5', ratio >= 0.5],
+    ['p99 latency (ms)', String(svc.result.latency.p99), '≤ 25', svc.result.latency.p99 <= 25],
+    ['cold start, download (ms)', startup[0].toFixed(0), '', true],
+    ['ready from cache (ms)', startup[1].toFixed(0), '≤ 2000', startup[1] <= 2000],
+    [
+      'peak RSS under load (MB)',
+      (svc.peakRssMiB * 1.048576).toFixed(0),
+      '≤ 250',
+      svc.peakRssMiB * 1.048576 <= 250,
+    ],
+    ['RSS after load (MB)', (idleRss * 1.048576).toFixed(0), '', true],
+    [
+      'errors / non-2xx',
+      String(svc.result.errors + svc.result.non2xx),
+      '0',
+      svc.result.errors + svc.result.non2xx === 0,
+    ],
+  ];
+  console.log('');
+  for (const [name, value, target, ok] of checks) {
+    console.log(
+      `${name.padEnd(28)} ${value.padStart(8)}  ${target.padEnd(8)} ${target ? (ok ? 'ok' : 'MISSED') : ''}`,
+    );
+  }
+  if (checks.some(([, , target, ok]) => target && !ok)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:model-service: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
