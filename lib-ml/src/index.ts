@@ -2,6 +2,7 @@
 export * from './text/preprocess.js';
 export * from './vectorizer/tfidf.js';
 export * from './vectorizer/lexicon.js';
+export * from './vectorizer/vader.js';
 export * from './model/random.js';
 export * from './model/classifier.js';
 export * from './model/sparse-scorer.js';

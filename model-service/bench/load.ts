@@ -2,6 +2,7 @@
  * `npm run bench:model-service`: load-tests model-service against a bare Express JSON endpoint on the
  * same machine, in the same run, and measures start-up from the cache.
  *
+ * model-service runs as it is deployed: the esbuild bundle (scripts/build-service.mjs), plain node.
  * 1. Start-up: model-service with MODEL_SOURCE=github against a local GitHub-speaking server holding the
  *    newest local release: a cold start (download + verify + load) and a start from the cache; each is
  *    the time from spawning the process to /readyz answering 200 (ms).
@@ -27,7 +28,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 50;
 
 function start(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, script], {
+  const args = script.endsWith('.ts') ? ['--import', TSX, script] : [script];
+  return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -86,6 +88,11 @@ async function load(url: string, bodies: string[], pid?: number) {
 }
 
 async function main(): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    spawn(process.execPath, [path.join(ROOT, 'scripts/build-service.mjs'), 'model-service'], {
+      stdio: 'inherit',
+    }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error('build failed')))),
+  );
   const releases = path.join(ROOT, 'releases');
   const versions = (await readdir(releases).catch(() => [] as string[]))
     .filter((n) => n.startsWith('model-v'))
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
   let service: ChildProcess | null = null;
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
-    service = start('model-service/src/main.ts', env);
+    service = start('model-service/dist/main.js', env);
     await waitFor('http://127.0.0.1:5101/readyz');
     startup.push(performance.now() - t0);
     if (i === 0) await stop(service);

