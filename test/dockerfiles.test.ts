@@ -172,21 +172,26 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
     expect(lastCopy).toBeLessThan(ciIndex);
   });
 
-  it('copies node_modules from the build stage and the source of the workspace and its libraries', () => {
+  it('copies node_modules from the build stage and the esbuild bundle from the bundle stage', () => {
     const stageNames = stages.map((stage) => stage.name);
-    const fromStages = ofKind(final, 'COPY')
-      .map(copyFrom)
-      .filter((from) => from !== null);
-    expect(fromStages.length).toBeGreaterThan(0);
-    for (const from of fromStages) expect(stageNames.slice(0, -1)).toContain(from);
-    const sources = ofKind(final, 'COPY')
-      .filter((copy) => copyFrom(copy) === null)
-      .flatMap((copy) =>
-        args(copy)
-          .slice(0, -1)
-          .map((source) => source.replace(/\/+$/, '')),
-      );
-    for (const dir of [...libraries, component]) expect(sources).toContain(dir);
+    const copies = ofKind(final, 'COPY').filter((copy) => copyFrom(copy) !== null);
+    for (const copy of copies) expect(stageNames.slice(0, -1)).toContain(copyFrom(copy));
+    expect(copies.map((copy) => [copyFrom(copy), args(copy).slice(-2)])).toEqual(
+      expect.arrayContaining([
+        ['build', ['/app', './']],
+        ['bundle', [`/app/${component}/dist/`, `${component}/dist/`]],
+      ]),
+    );
+    // The bundle stage installs the dev tools (esbuild), copies the sources and builds dist/main.js.
+    const bundle = stages.find((stage) => stage.name === 'bundle')!;
+    const sources = ofKind(bundle, 'COPY').flatMap((copy) =>
+      args(copy)
+        .slice(0, -1)
+        .map((x) => x.replace(/\/+$/, '')),
+    );
+    for (const dir of [...libraries, component, 'scripts/build-service.mjs']) expect(sources).toContain(dir);
+    const runs = ofKind(bundle, 'RUN').map((run) => args(run).join(' '));
+    expect(runs).toContain(`node scripts/build-service.mjs ${component}`);
   });
 
   it('copies only context paths that exist and that .dockerignore lets through', () => {
@@ -253,7 +258,7 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
     expect(envLine?.getRange().start.line).toBeGreaterThan(argLine);
   });
 
-  it(`runs as a non-root user, exposes ${port}, checks /healthz and runs src/main.ts with tsx`, () => {
+  it(`runs as a non-root user, exposes ${port}, checks /healthz and runs the bundle with node`, () => {
     const users = ofKind(final, 'USER').map((user) => args(user)[0]);
     expect(users.length).toBeGreaterThan(0);
     expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
@@ -271,8 +276,9 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
     const cmds = ofKind(final, 'CMD');
     expect(cmds).toHaveLength(1);
     const cmd = execForm(cmds[0]);
-    expect(cmd).toContain('tsx');
-    expect(cmd[cmd.length - 1]).toBe('src/main.ts');
+    expect(cmd[0]).toBe('node');
+    expect(cmd).toContain('--enable-source-maps');
+    expect(cmd[cmd.length - 1]).toBe('dist/main.js');
     const workdirs = ofKind(final, 'WORKDIR').map((w) => args(w)[0]);
     expect(workdirs[workdirs.length - 1]).toBe(`/app/${component}`);
   });
@@ -307,10 +313,12 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
     expect(await runProbe(live)).toBe(1); // nothing listens there any more
   });
 
-  it('has tsx among the production dependencies, since the image omits devDependencies', () => {
-    // model-service/ and app/ are written in later issues: checked once their package.json exists.
+  it('starts like `npm start` does', () => {
+    // model-service/ and app/ are written in their own issues: checked once their package.json exists.
     if (!pkg) return;
-    expect(pkg.dependencies?.tsx).toBeDefined();
+    const start = (pkg as PackageJson & { scripts?: Record<string, string> }).scripts?.start ?? '';
+    const cmd = execForm(ofKind(final, 'CMD')[0]);
+    expect(start).toContain(cmd.join(' '));
   });
 });
 

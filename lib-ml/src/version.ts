@@ -1,10 +1,13 @@
 /** The version of this lib-ml package and the bundle compatibility rule. */
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import semver from 'semver';
 
-/** This package's version (from lib-ml/package.json), written into every bundle manifest. */
-export const LIB_ML_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+/**
+ * This package's version (from lib-ml/package.json, resolved as a package so it is right also when lib-ml
+ * is bundled into a service), written into every bundle manifest.
+ */
+export const LIB_ML_VERSION: string = createRequire(import.meta.url)(
+  '@restaurant-sentiment/lib-ml/package.json',
 ).version;
 
 /**

@@ -26,9 +26,14 @@ const require = createRequire(import.meta.url);
 const TSX = require.resolve('tsx');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 50;
+/** V8 flags of `npm start -w model-service` (see model-service/package.json). */
+const SERVICE_NODE_FLAGS = (process.env.SERVICE_NODE_FLAGS ?? '--max-old-space-size=160')
+  .split(' ')
+  .filter(Boolean);
 
 function start(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const args = script.endsWith('.ts') ? ['--import', TSX, script] : [script];
+  // The bundle runs with the flags of model-service's "start" script (package.json).
+  const args = script.endsWith('.ts') ? ['--import', TSX, script] : [...SERVICE_NODE_FLAGS, script];
   return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },

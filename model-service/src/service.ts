@@ -18,6 +18,23 @@ import { loadServingModel, type ServingModel } from './model/load.js';
 /** This service's version: APP_VERSION, else model-service/package.json, else "dev". */
 export const SERVICE_VERSION = getVersion(new URL('../package.json', import.meta.url));
 
+/**
+ * Starts serving `model`: a micro-batching predictor whose batch times feed the inference histogram, and
+ * `model_info` set to 1 for its version.
+ */
+export function activateModel(
+  state: ServiceState,
+  metrics: ServiceMetrics,
+  model: ServingModel,
+  maxBatchSize: number,
+): void {
+  state.model = model;
+  state.predictor = new BatchPredictor(model.bundle, maxBatchSize, ({ seconds }) =>
+    metrics.inferenceDuration.observe(seconds),
+  );
+  metrics.modelInfo.set({ model_version: model.version, lib_ml_version: LIB_ML_VERSION }, 1);
+}
+
 /** A running service. */
 export interface RunningService {
   server: Server;
@@ -60,11 +77,7 @@ export async function startService(
   );
 
   const ready = loadServingModel(config, log, options.registry).then((model) => {
-    state.model = model;
-    state.predictor = new BatchPredictor(model.bundle, config.maxBatchSize, ({ seconds }) =>
-      metrics.inferenceDuration.observe(seconds),
-    );
-    metrics.modelInfo.set({ model_version: model.version, lib_ml_version: LIB_ML_VERSION }, 1);
+    activateModel(state, metrics, model, config.maxBatchSize);
     log.info({ modelVersion: model.version, loadMs: model.loadMs }, 'ready');
     return model;
   });

@@ -13,7 +13,7 @@ const reviewText = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .min(1, 'must not be empty')
   .max(MAX_TEXT_CHARS, `must be at most ${MAX_TEXT_CHARS} characters`)
-  .refine((t) => t.trim().length > 0, 'must not be blank')
+  .refine((t) => t.length === 0 || t.trim().length > 0, 'must not be blank')
   .describe('Review text');
 const label = z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' });
 

@@ -1,0 +1,172 @@
+/**
+ * Start-up against a local GitHub-speaking server: download, verify and cache; start from the cache;
+ * checksum mismatch refused; GitHub down → cached fallback; nothing available → a clear failure, and the
+ * CLI exits non-zero with the message.
+ */
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { AssetChecksumError } from '@restaurant-sentiment/lib-version';
+import { pino } from 'pino';
+import { FakeGitHubServer } from '../../lib-version/test/support/fake-github-server.js';
+import { ModelUnavailableError } from '../src/model/load.js';
+import { startService, type RunningService } from '../src/service.js';
+import { writeTestRelease } from './support/bundle.js';
+import { testConfig } from './support/config.js';
+
+const require = createRequire(import.meta.url);
+let releaseFiles: Record<string, Buffer>;
+let github: FakeGitHubServer | null = null;
+let service: RunningService | null = null;
+
+beforeAll(async () => {
+  const { root } = await testConfig();
+  const dir = await writeTestRelease(path.join(root, 'releases'), '1.1.0');
+  releaseFiles = Object.fromEntries(
+    await Promise.all((await readdir(dir)).map(async (f) => [f, await readFile(path.join(dir, f))] as const)),
+  );
+});
+
+afterEach(async () => {
+  await service?.stop();
+  service = null;
+  await github?.stop();
+  github = null;
+});
+
+async function githubWith(...versions: string[]): Promise<FakeGitHubServer> {
+  github = await new FakeGitHubServer('acme', 'restaurant-sentiment').start();
+  for (const v of versions) github.addRelease(`model-v${v}`, { ...releaseFiles });
+  return github;
+}
+
+/** A URL where nothing listens (a port that was free a moment ago). */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Captures warn/error log lines. */
+function recordingLog() {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { log, lines };
+}
+
+async function githubConfig(root?: string) {
+  const { config } = await testConfig({
+    MODEL_SOURCE: 'github',
+    GITHUB_REPOSITORY: 'acme/restaurant-sentiment',
+    GITHUB_API_URL: github?.baseUrl ?? (await deadUrl()),
+    MODEL_VERSION: '^1.0',
+    ...(root ? { MODEL_CACHE_DIR: path.join(root, 'cache') } : {}),
+  });
+  return config;
+}
+
+describe('start-up from GitHub releases', () => {
+  it('downloads, verifies and caches the newest matching release, then starts from the cache', async () => {
+    await githubWith('1.0.0', '1.1.0', '2.0.0');
+    const config = await githubConfig();
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    const model = await service.ready;
+    expect(model).toMatchObject({ version: '1.1.0', origin: 'github' });
+    expect(await readdir(config.cacheDir)).toEqual(['model-v1.1.0']);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    await service.stop();
+
+    const downloads = github!.requests.length;
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    expect(await service.ready).toMatchObject({ version: '1.1.0', origin: 'cache' });
+    // Only the release list was asked for: no asset was downloaded again.
+    expect(github!.requestLines().slice(downloads)).toEqual([
+      'GET /repos/acme/restaurant-sentiment/releases?per_page=100',
+    ]);
+  });
+
+  it('refuses a release whose asset fails its checksum, and caches nothing', async () => {
+    const server = await githubWith('1.1.0');
+    server.releases[0].assets.find((a) => a.name === 'weights.bin')!.data = Buffer.from('corrupted weights');
+    const config = await githubConfig();
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    const error = await service.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AssetChecksumError);
+    expect((error as Error).message).toContain('checksum mismatch for asset weights.bin');
+    expect(await readdir(config.cacheDir).catch(() => [])).toEqual([]);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
+  });
+
+  it('falls back to the newest valid cached version when GitHub is unreachable, with a warning', async () => {
+    await githubWith('1.1.0');
+    const first = await githubConfig();
+    service = await startService(first, { log: pino({ level: 'silent' }) });
+    await service.ready;
+    await service.stop();
+    service = null;
+    await github!.stop();
+    github = null;
+
+    const { log, lines } = recordingLog();
+    const offline = { ...first, githubApiUrl: await deadUrl() };
+    service = await startService(offline, { log });
+    expect(await service.ready).toMatchObject({ version: '1.1.0', origin: 'cache' });
+    expect(lines.map((l) => l.msg)).toContain(
+      'GitHub unreachable: serving the newest cached model that satisfies MODEL_VERSION',
+    );
+  });
+
+  it('fails with a message saying what was tried when nothing is usable', async () => {
+    const dead = await deadUrl();
+    const config = { ...(await githubConfig()), githubApiUrl: dead };
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    const error = await service.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelUnavailableError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^no model to serve: GitHub releases of acme/restaurant-sentiment \\(${dead.replace(/[/.]/g, '\\$&')}\\) failed \\(.*ECONNREFUSED.*\\) and the cache ${config.cacheDir.replace(/[/.]/g, '\\$&')} has no valid version satisfying MODEL_VERSION=\\^1\\.0$`,
+      ),
+    );
+  });
+
+  it('says so when GitHub has no version matching the spec', async () => {
+    await githubWith('2.0.0');
+    service = await startService(await githubConfig(), { log: pino({ level: 'silent' }) });
+    await expect(service.ready).rejects.toThrow(
+      /^no model to serve: GitHub releases of acme\/restaurant-sentiment .*: no version satisfies "\^1\.0" \(available: 2\.0\.0\)$/,
+    );
+  });
+});
+
+describe('the CLI', () => {
+  it('exits 1 with the reason when no model can be loaded, and 2 on a bad configuration', async () => {
+    const { root } = await testConfig();
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['--import', pathToFileURL(require.resolve('tsx')).href, 'model-service/src/main.ts'],
+          { env: { ...process.env, LOG_LEVEL: 'silent', PORT: '0', ...env }, timeout: 60_000 },
+          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+        ),
+      );
+    const missing = await run({ MODEL_REGISTRY_DIR: path.join(root, 'nothing-here') });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `model-service: cannot load a model: no model to serve: MODEL_VERSION=latest from ${path.join(root, 'nothing-here')}: `,
+    );
+    expect(missing.stderr).toContain('Train and publish one with `npm run pipeline`');
+    const bad = await run({ PORT: 'eighty', MODEL_SOURCE: 'ftp' });
+    expect(bad).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^model-service: invalid configuration: PORT: .*; MODEL_SOURCE: .*\n$/),
+    });
+  });
+});
