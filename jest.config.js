@@ -15,6 +15,7 @@ export default {
     '<rootDir>/lib-version',
     '<rootDir>/pipeline',
     '<rootDir>/model-service',
+    '<rootDir>/app',
     '<rootDir>/test',
   ],
   testMatch: ['**/test/**/*.test.ts'],
