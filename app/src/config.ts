@@ -14,7 +14,7 @@ const schema = z.object({
   TEAM_FILE: z.string().default(path.join(APP_DIR, 'config', 'team.example.json')),
   EXPERIMENT_VARIANT: z.enum(['control', 'treatment']).default('control'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -32,8 +32,12 @@ export interface AppConfig {
   variant: 'control' | 'treatment';
   /** Review submissions (POST /predict) allowed per client IP per minute. */
   rateLimitPerMinute: number;
-  /** Trust X-Forwarded-For (behind Istio / a load balancer) for client IPs. */
-  trustProxy: boolean;
+  /**
+   * Number of proxies in front of the app whose X-Forwarded-For entries are trusted for client IPs (0:
+   * none). Behind an Istio ingress gateway and a sidecar it is typically 1 or 2; trusting every hop would
+   * let clients pick their own IP and get around the rate limit.
+   */
+  trustProxy: number;
   logLevel: string;
 }
 
@@ -57,7 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     teamFile: path.resolve(e.TEAM_FILE),
     variant: e.EXPERIMENT_VARIANT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    trustProxy: e.TRUST_PROXY === 'true',
+    trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,5 +1,16 @@
 /** HTTP client of model-service (predict, feedback, version), with a timeout and call metrics. */
+import { z } from 'zod';
 import type { AppMetrics } from './metrics.js';
+
+const predictionSchema = z.object({
+  label: z.union([z.literal(0), z.literal(1)]),
+  sentiment: z.enum(['positive', 'negative']),
+  score: z.number().min(0).max(1),
+  modelVersion: z.string().min(1),
+});
+
+/** How long a model version read from /version is reused by default (ms). */
+export const VERSION_TTL_MS = 5_000;
 
 /** A prediction as model-service returns it. */
 export interface ServicePrediction {
@@ -26,10 +37,17 @@ export class ModelServiceError extends Error {
 
 /** Calls model-service. */
 export class ModelServiceClient {
+  private version: { value: Promise<string>; expires: number } | null = null;
+
+  /**
+   * @param timeoutMs timeout of each call.
+   * @param versionTtlMs how long the model version is reused before /version is asked again (0: always ask).
+   */
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly metrics: AppMetrics,
+    private readonly versionTtlMs = VERSION_TTL_MS,
   ) {}
 
   private async call<T>(endpoint: string, init: RequestInit = {}): Promise<T> {
@@ -42,12 +60,14 @@ export class ModelServiceClient {
       });
     } catch (error) {
       end({ outcome: 'unavailable' });
+      this.version = null; // the next page asks /version again
       const reason =
         (error as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : 'unreachable';
       throw new ModelServiceError(`model-service ${reason}`, 503);
     }
     if (!response.ok) {
       end({ outcome: 'error' });
+      this.version = null;
       const detail = await response.text().catch(() => '');
       throw new ModelServiceError(
         `model-service answered ${response.status}${detail ? `: ${detail.slice(0, 200)}` : ''}`,
@@ -65,13 +85,20 @@ export class ModelServiceClient {
     }
   }
 
-  /** Predicts one review. @throws ModelServiceError */
-  predict(text: string): Promise<ServicePrediction> {
-    return this.call('/predict', {
+  /**
+   * Predicts one review.
+   * @throws ModelServiceError (502 when the answer is not a prediction).
+   */
+  async predict(text: string): Promise<ServicePrediction> {
+    const body = await this.call<unknown>('/predict', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text }),
     });
+    const parsed = predictionSchema.safeParse(body);
+    if (!parsed.success)
+      throw new ModelServiceError('model-service answered something that is not a prediction', 502);
+    return parsed.data;
   }
 
   /** Forwards feedback. @throws ModelServiceError */
@@ -88,13 +115,22 @@ export class ModelServiceClient {
     });
   }
 
-  /** The model version served, or "unavailable" when model-service cannot say. Never throws. */
-  async modelVersion(): Promise<string> {
-    try {
-      const v = await this.call<{ model?: string }>('/version');
-      return typeof v.model === 'string' ? v.model : 'unavailable';
-    } catch {
-      return 'unavailable';
-    }
+  /**
+   * The model version served, or "unavailable" when model-service cannot say. A version read from /version
+   * is reused for `versionTtlMs` (a failed call to model-service forgets it), so page views, error pages
+   * and rate-limited answers do not each cost a model-service call. Never throws.
+   */
+  modelVersion(now = Date.now()): Promise<string> {
+    if (this.version && now < this.version.expires) return this.version.value;
+    const value = this.call<{ model?: unknown }>('/version').then(
+      (v) => (typeof v.model === 'string' && v.model !== 'loading' ? v.model : 'unavailable'),
+      () => 'unavailable',
+    );
+    const entry = { value, expires: now + this.versionTtlMs };
+    this.version = entry;
+    void value.then((v) => {
+      if (v === 'unavailable' && this.version === entry) this.version = null;
+    });
+    return value;
   }
 }

@@ -41,7 +41,7 @@ export function createApp(deps: AppDeps): express.Express {
   const eta = new Eta({ views: path.join(APP_DIR, 'views'), autoEscape: true, cache: true });
   const app = express();
   app.disable('x-powered-by');
-  if (config.trustProxy) app.set('trust proxy', true);
+  if (config.trustProxy > 0) app.set('trust proxy', config.trustProxy);
 
   app.use(
     helmet({
