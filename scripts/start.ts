@@ -83,6 +83,9 @@ async function stopAll(services: Service[]): Promise<void> {
   );
 }
 
+/** Every service started so far (stopped on any failure). */
+const started: Service[] = [];
+
 async function main(): Promise<void> {
   const params = await loadParams(ROOT);
   const registry = path.resolve(ROOT, process.env.MODEL_REGISTRY_DIR ?? params.publish.registry_dir);
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   for (const workspace of ['model-service', 'app'])
     await run(process.execPath, ['scripts/build-service.mjs', workspace]);
 
-  const services: Service[] = [];
+  const services = started;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -135,7 +138,8 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   process.stderr.write(`start: error: ${error instanceof Error ? error.message : String(error)}\n`);
+  await stopAll(started); // never leave a service running after a failed start
   process.exit(1);
 });

@@ -28,15 +28,19 @@ async function main(): Promise<void> {
   const metrics = createMetrics(APP_VERSION);
   const modelService = new ModelServiceClient(config.modelServiceUrl, config.modelServiceTimeoutMs, metrics);
   const app = createApp({ config, metrics, modelService, team, log, appVersion: APP_VERSION });
-  const server = app.listen(config.port, config.host, () => {
+  const server = app.listen(config.port, config.host, (error?: Error) => {
+    if (error) {
+      process.stderr.write(`app: cannot listen on ${config.host}:${config.port}: ${error.message}\n`);
+      process.exit(1);
+    }
     const { port } = server.address() as AddressInfo;
     log.info({ port, modelServiceUrl: config.modelServiceUrl, variant: config.variant }, 'listening');
     process.stdout.write(`app ready on http://127.0.0.1:${port}\n`);
   });
-  server.on('error', (error) => {
-    process.stderr.write(`app: ${error.message}\n`);
-    process.exit(1);
-  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+  // A closed stdout (the parent went away) must not take the server down.
+  process.stdout.on('error', () => {});
   const stop = () => {
     server.close(() => process.exit(0));
     server.closeIdleConnections();

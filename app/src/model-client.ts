@@ -60,14 +60,14 @@ export class ModelServiceClient {
       });
     } catch (error) {
       end({ outcome: 'unavailable' });
-      this.version = null; // the next page asks /version again
+      this.markUnavailable();
       const reason =
         (error as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : 'unreachable';
       throw new ModelServiceError(`model-service ${reason}`, 503);
     }
     if (!response.ok) {
       end({ outcome: 'error' });
-      this.version = null;
+      this.markUnavailable();
       const detail = await response.text().catch(() => '');
       throw new ModelServiceError(
         `model-service answered ${response.status}${detail ? `: ${detail.slice(0, 200)}` : ''}`,
@@ -115,10 +115,15 @@ export class ModelServiceClient {
     });
   }
 
+  /** After a failed call: pages show "unavailable" for the TTL instead of waiting on /version again. */
+  private markUnavailable(): void {
+    this.version = { value: Promise.resolve('unavailable'), expires: Date.now() + this.versionTtlMs };
+  }
+
   /**
    * The model version served, or "unavailable" when model-service cannot say. A version read from /version
-   * is reused for `versionTtlMs` (a failed call to model-service forgets it), so page views, error pages
-   * and rate-limited answers do not each cost a model-service call. Never throws.
+   * is reused for `versionTtlMs`; after a failed call to model-service "unavailable" is, so page views,
+   * error pages and rate-limited answers do not each cost a model-service call. Never throws.
    */
   modelVersion(now = Date.now()): Promise<string> {
     if (this.version && now < this.version.expires) return this.version.value;

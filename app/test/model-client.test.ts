@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('ModelServiceClient', () => {
-  it('reuses the model version for the TTL and forgets it after a failed call', async () => {
+  it('reuses the model version for the TTL, and says "unavailable" for the TTL after a failed call', async () => {
     const client = new ModelServiceClient(url, 1000, createMetrics('t', false), 5000);
     versionCalls = 0;
     expect(await client.modelVersion(1_000)).toBe('2.0.0');
@@ -40,7 +40,9 @@ describe('ModelServiceClient', () => {
     predictStatus = 500;
     await expect(client.predict('x')).rejects.toThrow(ModelServiceError);
     predictStatus = 200;
-    expect(await client.modelVersion(6_002)).toBe('2.0.0');
+    expect(await client.modelVersion(Date.now())).toBe('unavailable'); // no second wait on a failing service
+    expect(versionCalls).toBe(2);
+    expect(await client.modelVersion(Date.now() + 6_000)).toBe('2.0.0');
     expect(versionCalls).toBe(3);
   });
 

@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { z } from 'zod';
 
 /** The repository root (defaults for the release, cache and feedback folders live under it). */
@@ -13,9 +14,19 @@ const positiveInt = z.coerce.number().int().positive();
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(5001),
   HOST: z.string().default('0.0.0.0'),
-  MODEL_VERSION: z.string().min(1).default('latest'),
+  MODEL_VERSION: z
+    .string()
+    .min(1)
+    .refine(
+      (v) => v === 'latest' || semver.validRange(v) !== null,
+      'must be a version (1.2.3), a semver range (^1.2, ~1.2.3, >=1.0 <2) or latest',
+    )
+    .default('latest'),
   MODEL_SOURCE: z.enum(['local', 'github']).default('local'),
-  GITHUB_REPOSITORY: z.string().optional(),
+  GITHUB_REPOSITORY: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name')
+    .optional(),
   GITHUB_TOKEN: z.string().optional(),
   GITHUB_API_URL: z.string().url().default('https://api.github.com'),
   MODEL_REGISTRY_DIR: z.string().default(path.join(REPO_ROOT, 'releases')),

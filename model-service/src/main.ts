@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     process.stderr.write(`model-service: ${(error as Error).message}\n`);
     process.exit(2);
   }
+  // A closed stdout (the parent went away) must not take the service down or block its shutdown.
+  process.stdout.on('error', () => {});
   const service = await startService(config);
   const shutdown = (signal: string) => {
     service.log.info({ signal }, 'signal received');

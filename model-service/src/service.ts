@@ -63,12 +63,15 @@ export async function startService(
     pino({ level: config.logLevel, base: { service: 'model-service', version: SERVICE_VERSION } });
   const metrics = createMetrics();
   const feedback = new FeedbackWriter(config.feedbackDir, config.feedbackMaxBytes);
+  await feedback.open(); // fail at start-up, not on the first /feedback, when FEEDBACK_DIR is unusable
   const state: ServiceState = { model: null, predictor: null };
   const app = createApp({ state, metrics, feedback, log, serviceVersion: SERVICE_VERSION });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   server.keepAliveTimeout = 5_000;
+  server.requestTimeout = 30_000; // a body trickling in for longer is cut off (Node's default is 300 s)
+  server.headersTimeout = 15_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log.info(

@@ -186,6 +186,7 @@ describe('service endpoints', () => {
     });
     const ui = await request(app).get('/docs/').expect(200);
     expect(ui.text).toContain('swagger-ui');
+    expect(await metricValue('http_requests_total', { route: '/docs', status: '200' })).toBe(1);
   });
 });
 
@@ -215,6 +216,35 @@ describe('bad input', () => {
   ])('POST /predict/batch with %s → 400', async (_what, body, detail) => {
     const res = await request(app).post('/predict/batch').send(body).expect(400);
     expect(res.body).toEqual({ error: 'invalid_request', detail });
+  });
+
+  it('validates bodies that are JSON but not objects, and an empty JSON body', async () => {
+    for (const [body, detail] of [
+      ['null', 'body: Invalid input: expected object, received null'],
+      ['42', 'body: Invalid input: expected object, received number'],
+      ['"hello"', 'body: Invalid input: expected object, received string'],
+    ]) {
+      const res = await request(app)
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send(body)
+        .expect(400);
+      expect(res.body).toEqual({ error: 'invalid_request', detail });
+    }
+    const empty = await request(app).post('/predict').set('content-type', 'application/json').expect(400);
+    expect(empty.body).toEqual({ error: 'invalid_request', detail: 'text: is required' });
+  });
+
+  it('counts the 5000-character limit in UTF-16 code units, like the app and the browser', async () => {
+    await request(app)
+      .post('/predict')
+      .send({ text: '😀'.repeat(2500) })
+      .expect(200);
+    const res = await request(app)
+      .post('/predict')
+      .send({ text: '😀'.repeat(2501) })
+      .expect(400);
+    expect(res.body.detail).toBe('text: must be at most 5000 characters');
   });
 
   it('answers 413 for a body over 64 KiB', async () => {

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -141,6 +141,48 @@ describe('start-up from GitHub releases', () => {
     service = await startService(await githubConfig(), { log: pino({ level: 'silent' }) });
     await expect(service.ready).rejects.toThrow(
       /^no model to serve: GitHub releases of acme\/restaurant-sentiment .*: no version satisfies "\^1\.0" \(available: 2\.0\.0\)$/,
+    );
+  });
+});
+
+describe('start-up checks', () => {
+  it('refuses a release folder whose manifest names another version', async () => {
+    const { config } = await testConfig();
+    const dir = await writeTestRelease(config.registryDir, '1.0.0');
+    await rename(dir, path.join(config.registryDir, 'model-v2.0.0'));
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    await expect(service.ready).rejects.toThrow(
+      `model 2.0.0 in ${path.join(config.registryDir, 'model-v2.0.0')}: its manifest says version 1.0.0; refusing to serve a mislabelled release`,
+    );
+  });
+
+  it('names the release when a file fails its checksum', async () => {
+    const { config } = await testConfig();
+    const dir = await writeTestRelease(config.registryDir, '1.0.0');
+    const weights = await readFile(path.join(dir, 'weights.bin'));
+    weights[0] ^= 0xff;
+    await writeFile(path.join(dir, 'weights.bin'), weights);
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    await expect(service.ready).rejects.toThrow(`model 1.0.0 in ${dir}: checksum mismatch for weights.bin`);
+  });
+
+  it('fails at start-up when FEEDBACK_DIR cannot be used', async () => {
+    const { config, root } = await testConfig();
+    await writeFile(path.join(root, 'not-a-dir'), 'x');
+    await expect(
+      startService(
+        { ...config, feedbackDir: path.join(root, 'not-a-dir', 'feedback') },
+        { log: pino({ level: 'silent' }) },
+      ),
+    ).rejects.toThrow(/ENOTDIR/);
+  });
+
+  it('rejects a MODEL_VERSION that is no version, range or latest, and a malformed GITHUB_REPOSITORY', async () => {
+    await expect(testConfig({ MODEL_VERSION: 'garbage!!' })).rejects.toThrow(
+      'invalid configuration: MODEL_VERSION: must be a version (1.2.3), a semver range (^1.2, ~1.2.3, >=1.0 <2) or latest',
+    );
+    await expect(testConfig({ GITHUB_REPOSITORY: 'notaslug' })).rejects.toThrow(
+      'invalid configuration: GITHUB_REPOSITORY: must be owner/name',
     );
   });
 });

@@ -7,6 +7,10 @@ export const PATHS = {
   fresh: 'data/prepared/fresh.jsonl',
   stats: 'data/prepared/stats.json',
   models: 'models',
+  /** sha256 of the train.jsonl the model in models/ was trained on. */
+  training: 'models/training.json',
+  /** Which model (weights sha256) and data the current metrics.json describes. */
+  evaluated: 'reports/evaluated.json',
   history: 'reports/train_history.csv',
   metrics: 'metrics.json',
   plots: 'reports/plots',

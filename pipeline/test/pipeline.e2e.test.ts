@@ -151,6 +151,11 @@ describe('pipeline on the real dataset', () => {
 
     const other = { ...ws.ctx, params: { ...ws.ctx.params, train: { ...ws.ctx.params.train, seed: 2 } } };
     await train(other);
+    // metrics.json still describes the seed-1 model: publishing the new one now would mislabel it.
+    await expect(publish(other)).rejects.toThrow(
+      /^models\/weights\.bin changed since it was used .*; metrics\.json describes another model: run the evaluate stage before publish$/,
+    );
+    await evaluate(other);
     await expect(publish(other)).rejects.toThrow(
       /release model-v1\.0\.0 already exists in .* with different model files; releases are immutable/,
     );
@@ -256,6 +261,31 @@ describe('stage CLIs on bad input', () => {
       expect(result.stderr).not.toContain('at '); // no stack trace
     } finally {
       await ws.cleanup();
+    }
+  });
+
+  it('evaluate refuses a model trained on another split', async () => {
+    const ws2 = await createWorkspace();
+    try {
+      await prepare(ws2.ctx);
+      await train(ws2.ctx);
+      await prepare({
+        ...ws2.ctx,
+        params: { ...ws2.ctx.params, prepare: { ...ws2.ctx.params.prepare, seed: 7 } },
+      });
+      await expect(evaluate(ws2.ctx)).rejects.toThrow(
+        /^data\/prepared\/train\.jsonl changed since it was used .*; run the train stage before evaluate$/,
+      );
+      await expect(
+        prepare({
+          ...ws2.ctx,
+          params: { ...ws2.ctx.params, data: { ...ws2.ctx.params.data, historic_rows: 5000 } },
+        }),
+      ).rejects.toThrow(
+        'data.historic_rows is 5000 but sentiment/test/fixtures/yelp.json has only 1000 valid rows',
+      );
+    } finally {
+      await ws2.cleanup();
     }
   });
 

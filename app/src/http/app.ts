@@ -16,6 +16,14 @@ import type { TeamMember } from '../team.js';
 /** Longest review accepted (characters), as model-service. */
 export const MAX_REVIEW_CHARS = 5000;
 
+/**
+ * A form field as the text the user typed: browsers send textarea line breaks as CRLF but count them as
+ * one character (maxlength), so they are normalized to LF before lengths are checked.
+ */
+function formText(value: unknown): string {
+  return typeof value === 'string' ? value.replace(/\r\n?/g, '\n') : '';
+}
+
 /** Dependencies of {@link createApp}. */
 export interface AppDeps {
   config: Pick<AppConfig, 'variant' | 'rateLimitPerMinute' | 'trustProxy'>;
@@ -113,8 +121,24 @@ export function createApp(deps: AppDeps): express.Express {
     },
   });
 
+  // Feedback goes into the training data: limit it like reviews, so nobody floods it.
+  const feedbackLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: config.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: async (_req, res) => {
+      await errorPage(
+        res,
+        429,
+        'Too much feedback',
+        'You have sent a lot of feedback in a short time. Please wait a minute.',
+      );
+    },
+  });
+
   app.post('/predict', predictLimiter, async (req, res) => {
-    const review = typeof req.body?.review === 'string' ? req.body.review : '';
+    const review = formText(req.body?.review);
     const problem =
       review.trim() === ''
         ? 'Please type a review first.'
@@ -145,9 +169,9 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
 
-  app.post('/feedback', async (req, res) => {
+  app.post('/feedback', feedbackLimiter, async (req, res) => {
     const body = req.body ?? {};
-    const review = typeof body.review === 'string' ? body.review : '';
+    const review = formText(body.review);
     const predicted = body.predicted === '1' ? 1 : body.predicted === '0' ? 0 : null;
     const verdict = body.verdict === 'correct' || body.verdict === 'wrong' ? body.verdict : null;
     const modelVersion = typeof body.model_version === 'string' ? body.model_version.slice(0, 100) : '';

@@ -56,6 +56,16 @@ export class FeedbackWriter {
     return task;
   }
 
+  /**
+   * Opens (creating the folder and file if needed) now rather than on the first append.
+   * @throws Error when the folder or file cannot be created or opened.
+   */
+  open(): Promise<void> {
+    const task = this.chain.then(() => (this.handle ? undefined : this.openFile()));
+    this.chain = task.catch(() => {});
+    return task;
+  }
+
   /** Waits for pending writes, then closes the file. Later appends fail. */
   async close(): Promise<void> {
     this.closed = true;

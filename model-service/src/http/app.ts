@@ -7,6 +7,7 @@ import { LIB_ML_VERSION, type Prediction } from '@restaurant-sentiment/lib-ml';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
+import typeis from 'type-is';
 import type { z } from 'zod';
 import type { FeedbackWriter } from '../feedback/writer.js';
 import type { BatchPredictor } from '../inference/batcher.js';
@@ -59,20 +60,22 @@ const ROUTES = [
 
 function routeLabel(req: Request): string {
   if (req.route?.path) return String(req.route.path);
-  if (req.path.startsWith('/docs')) return '/docs';
-  return ROUTES.includes(req.path) ? req.path : 'unmatched';
+  const path = req.originalUrl.split('?')[0]; // req.path is relative inside mounted routers (/docs)
+  if (path === '/docs' || path.startsWith('/docs/')) return '/docs';
+  return ROUTES.includes(path) ? path : 'unmatched';
 }
 
 /** Parses a body with a schema; throws 400 naming the fields. */
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body ?? {});
+  const result = schema.safeParse(body === undefined ? {} : body); // undefined: no body at all
   if (!result.success) throw new HttpError(400, 'invalid_request', describeIssues(result.error));
   return result.data;
 }
 
 /** Rejects POST bodies that are not JSON. */
 function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method === 'POST' && !req.is('application/json')) {
+  // Without a body there is no content type to check: validation then says which field is missing.
+  if (req.method === 'POST' && typeis.hasBody(req) && !req.is('application/json')) {
     next(
       new HttpError(
         415,
@@ -129,7 +132,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(requireJson);
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  // strict: false lets null/42/"text" through to validation, which says "expected object".
+  app.use(express.json({ limit: BODY_LIMIT, strict: false }));
 
   const ready = (): { model: ServingModel; predictor: BatchPredictor } => {
     if (!state.model || !state.predictor) {

@@ -12,7 +12,10 @@ export const MAX_BATCH_TEXTS = 100;
 const reviewText = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .min(1, 'must not be empty')
-  .max(MAX_TEXT_CHARS, `must be at most ${MAX_TEXT_CHARS} characters`)
+  // zod's max counts code points (and gives the OpenAPI maxLength); the refine counts UTF-16 code units,
+  // as JavaScript's length and the browser's maxlength do, so both limits agree with the app's.
+  .max(MAX_TEXT_CHARS, { error: `must be at most ${MAX_TEXT_CHARS} characters`, abort: true })
+  .refine((t) => t.length <= MAX_TEXT_CHARS, `must be at most ${MAX_TEXT_CHARS} characters`)
   .refine((t) => t.length === 0 || t.trim().length > 0, 'must not be blank')
   .describe('Review text');
 const label = z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' });

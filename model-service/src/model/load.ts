@@ -5,6 +5,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  BundleError,
   initBackend,
   loadBundle,
   predict,
@@ -136,7 +137,7 @@ async function locate(
       );
     }
     log.warn(
-      { err: (error as Error).message, version: cached.version, dir: cached.dir },
+      { err: (error as Error).message, modelVersion: cached.version, dir: cached.dir },
       'GitHub unreachable: serving the newest cached model that satisfies MODEL_VERSION',
     );
     return { ...cached, origin: 'cache' };
@@ -162,9 +163,23 @@ export async function loadServingModel(
   const started = performance.now();
   const backend = await initBackend();
   const { version, dir, origin } = await locate(config, registry, log);
-  const bundle = await loadBundle(dir);
+  let bundle: ModelBundle;
+  try {
+    bundle = await loadBundle(dir);
+  } catch (error) {
+    if (error instanceof BundleError) error.message = `model ${version} in ${dir}: ${error.message}`;
+    throw error;
+  }
+  if (bundle.manifest.version !== version) {
+    throw new ModelUnavailableError(
+      `model ${version} in ${dir}: its manifest says version ${bundle.manifest.version}; refusing to serve a mislabelled release`,
+    );
+  }
   predict(bundle, ['warm-up review: the food was good']);
   const loadMs = Math.round(performance.now() - started);
-  log.info({ version, origin, dir, backend, loadMs, libMl: bundle.manifest.libMl }, 'model loaded');
+  log.info(
+    { modelVersion: version, origin, dir, backend, loadMs, libMl: bundle.manifest.libMl },
+    'model loaded',
+  );
   return { bundle, version: bundle.manifest.version, dir, origin, loadMs };
 }

@@ -2,7 +2,8 @@
  * User feedback rows written by model-service to `feedback.jsonl`: one JSON object per line with at least
  * `{text: string, label: 0|1}` (other fields such as predictedLabel, modelVersion, time are ignored).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import type { LabelledRow } from './dataset.js';
 
@@ -14,15 +15,31 @@ export interface FeedbackRows {
 }
 
 /**
- * Reads a feedback JSONL file; bad lines are rejected and counted, never fatal.
- * @throws PipelineError when the file cannot be read.
+ * The feedback files to read for `file`: the files model-service rotated it to
+ * (`<name>-<UTC time>[-n].jsonl`, oldest first) and then the live file itself.
+ */
+async function feedbackFiles(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  const stem = path.basename(file, '.jsonl');
+  const rotated = (await readdir(dir).catch(() => [] as string[]))
+    .filter((name) => name.startsWith(`${stem}-`) && name.endsWith('.jsonl'))
+    .sort();
+  return [...rotated.map((name) => path.join(dir, name)), file];
+}
+
+/**
+ * Reads a feedback JSONL file and the files it was rotated to; bad lines are rejected and counted, never
+ * fatal.
+ * @throws PipelineError when the live file cannot be read.
  */
 export async function readFeedback(file: string): Promise<FeedbackRows> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new PipelineError(`${file}: cannot read the feedback file (prepare.feedback.path)`);
+  let text = '';
+  for (const part of await feedbackFiles(file)) {
+    try {
+      text += (await readFile(part, 'utf8')) + '\n';
+    } catch {
+      throw new PipelineError(`${part}: cannot read the feedback file (prepare.feedback.path)`);
+    }
   }
   const out: FeedbackRows = { rows: [], rejected: { invalid_json: 0, invalid_label: 0, empty_text: 0 } };
   for (const line of text.split('\n')) {

@@ -26,6 +26,7 @@ import {
   roundDeep,
   type ClassificationMetrics,
 } from '../evaluate/metrics.js';
+import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { fitPredictor } from '../model/fit.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
@@ -96,6 +97,16 @@ function csv(header: string[], rows: ReadonlyArray<ReadonlyArray<number | string
  */
 export async function evaluate(ctx: StageContext): Promise<Metrics> {
   await initBackend();
+  const trained = await readRecord<{ train_sha256: string }>(
+    resolvePath(ctx, PATHS.training),
+    'run the train stage first',
+  );
+  const trainSha256 = await fileSha256(resolvePath(ctx, PATHS.train), 'run the prepare stage first');
+  requireSame(PATHS.train, trained.train_sha256, trainSha256, 'run the train stage before evaluate');
+  const weightsSha256 = await fileSha256(
+    path.join(resolvePath(ctx, PATHS.models), 'weights.bin'),
+    'run the train stage first',
+  );
   const predictor = await loadModelArtifacts(resolvePath(ctx, PATHS.models));
   const [train, test, fresh] = await Promise.all(
     [PATHS.train, PATHS.test, PATHS.fresh].map((p) => readJsonl(resolvePath(ctx, p))),
@@ -122,6 +133,10 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
   const predicted = Array.from(testScores, (s) => (s >= 0.5 ? 1 : 0));
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
   await writeFileAtomic(resolvePath(ctx, PATHS.metrics), JSON.stringify(metrics, null, 2) + '\n');
+  await writeFileAtomic(
+    resolvePath(ctx, PATHS.evaluated),
+    JSON.stringify({ weights_sha256: weightsSha256, train_sha256: trainSha256 }, null, 2) + '\n',
+  );
   await replaceDirAtomic(resolvePath(ctx, PATHS.plots), async (dir) => {
     const roc = rocCurve(testLabels, testScores).map((p) => [round(p.fpr), round(p.tpr), round(p.threshold)]);
     const pr = precisionRecallCurve(testLabels, testScores).map((p) => [

@@ -43,6 +43,14 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
   const { data, prepare: p } = ctx.params;
   const raw = await readRaw(ctx);
   const historicLimit = data.historic_rows ?? Infinity;
+  if (
+    data.historic_rows !== null &&
+    historicLimit > raw.rows.length + Object.values(raw.invalid).reduce((a, b) => a + b, 0)
+  ) {
+    throw new PipelineError(
+      `data.historic_rows is ${historicLimit} but ${raw.file} has only ${raw.rows.length} valid rows; lower it (or null: all rows are historic)`,
+    );
+  }
   // Subset by position in the raw file (1-based row numbers count valid and invalid rows alike).
   const tagged = raw.rows.map((r, i) => ({ ...r, fresh: i >= historicLimit }));
   const invalidTotal = Object.values(raw.invalid).reduce((a, b) => a + b, 0);

@@ -22,6 +22,7 @@ import {
 } from '@restaurant-sentiment/lib-version';
 import semver from 'semver';
 import { PipelineError } from '../errors.js';
+import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { PATHS } from '../paths.js';
 import { releaseNotes } from '../release/notes.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
@@ -51,7 +52,7 @@ async function readJson<T>(file: string, hint: string): Promise<T> {
  * @throws PipelineError when it is not a semver version.
  */
 export function publishVersion(ctx: StageContext, env: NodeJS.ProcessEnv = process.env): string {
-  const version = env.PUBLISH_VERSION ?? ctx.params.publish.version;
+  const version = env.PUBLISH_VERSION || ctx.params.publish.version; // empty = not set
   if (!semver.valid(version)) {
     throw new PipelineError(
       `publish version "${version}" is not a semver version (PUBLISH_VERSION or publish.version)`,
@@ -113,6 +114,20 @@ export async function publish(
   options: { client?: GitHubReleaseClient } = {},
 ): Promise<PublishResult> {
   const version = publishVersion(ctx);
+  const evaluated = await readRecord<{ weights_sha256: string }>(
+    resolvePath(ctx, PATHS.evaluated),
+    'run the evaluate stage first',
+  );
+  const weightsSha256 = await fileSha256(
+    path.join(resolvePath(ctx, PATHS.models), 'weights.bin'),
+    'run the train stage first',
+  );
+  requireSame(
+    'models/weights.bin',
+    evaluated.weights_sha256,
+    weightsSha256,
+    'metrics.json describes another model: run the evaluate stage before publish',
+  );
   const stats = await readJson<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
   const metrics = await readJson<Record<string, unknown>>(
     resolvePath(ctx, PATHS.metrics),

@@ -10,7 +10,9 @@ import {
   type EpochRecord,
 } from '@restaurant-sentiment/lib-ml';
 import cliProgress from 'cli-progress';
+import path from 'node:path';
 import { readJsonl } from '../data/dataset.js';
+import { fileSha256 } from '../lineage.js';
 import { fitPredictor } from '../model/fit.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
@@ -67,6 +69,7 @@ function progressReporter(
 export async function train(ctx: StageContext): Promise<EpochRecord[]> {
   const backend = await initBackend();
   const rows = await readJsonl(resolvePath(ctx, PATHS.train));
+  const trainSha256 = await fileSha256(resolvePath(ctx, PATHS.train), 'run the prepare stage first');
   ctx.log.info({ backend, rows: rows.length, model: ctx.params.train.model }, 'training');
   const progress = progressReporter(ctx, ctx.params.train.epochs);
   const { predictor, history } = await fitPredictor(rows, ctx.params, progress.onEpoch).finally(
@@ -74,6 +77,10 @@ export async function train(ctx: StageContext): Promise<EpochRecord[]> {
   );
   await replaceDirAtomic(resolvePath(ctx, PATHS.models), async (dir) => {
     await saveModelArtifacts(dir, predictor);
+    await writeFileAtomic(
+      path.join(dir, 'training.json'),
+      JSON.stringify({ train_sha256: trainSha256 }) + '\n',
+    );
   });
   await writeFileAtomic(resolvePath(ctx, PATHS.history), historyCsv(history));
   const last = history[history.length - 1];
