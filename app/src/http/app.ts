@@ -106,36 +106,26 @@ export function createApp(deps: AppDeps): express.Express {
     await render(res, 'home', { title: 'Review', page: 'home', maxChars: MAX_REVIEW_CHARS });
   });
 
-  const predictLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.rateLimitPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: async (_req, res) => {
-      await errorPage(
-        res,
-        429,
-        'Too many reviews',
-        'You have sent many reviews in a short time. Please wait a minute and try again.',
-      );
-    },
-  });
-
+  /** A per-client-IP limit of RATE_LIMIT_PER_MINUTE requests a minute, answered past it with a 429 page. */
+  const perMinuteLimit = (heading: string, message: string) =>
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: async (_req, res) => {
+        await errorPage(res, 429, heading, message);
+      },
+    });
+  const predictLimiter = perMinuteLimit(
+    'Too many reviews',
+    'You have sent many reviews in a short time. Please wait a minute and try again.',
+  );
   // Feedback goes into the training data: limit it like reviews, so nobody floods it.
-  const feedbackLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.rateLimitPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: async (_req, res) => {
-      await errorPage(
-        res,
-        429,
-        'Too much feedback',
-        'You have sent a lot of feedback in a short time. Please wait a minute.',
-      );
-    },
-  });
+  const feedbackLimiter = perMinuteLimit(
+    'Too much feedback',
+    'You have sent a lot of feedback in a short time. Please wait a minute.',
+  );
 
   app.post('/predict', predictLimiter, async (req, res) => {
     const review = formText(req.body?.review);
