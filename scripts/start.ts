@@ -10,9 +10,9 @@
  *    is stopped and `npm start` exits 1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LocalRegistry } from '@restaurant-sentiment/lib-version';
 import { pino } from 'pino';
 import { loadParams } from '../pipeline/src/params.js';
 import { runPipeline } from '../pipeline/src/runner/dvc.js';
@@ -21,15 +21,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = pino({ base: { component: 'start' }, level: process.env.LOG_LEVEL ?? 'info' });
 /** Node flags the services run with (as their own `npm start`). */
 const SERVICE_FLAGS = ['--max-old-space-size=160', '--enable-source-maps'];
-
-/** Model release folders (`model-v*`) under `dir`, or [] when it does not exist. */
-async function releases(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((name) => /^model-v\d/.test(name)).sort();
-  } catch {
-    return [];
-  }
-}
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -89,12 +80,12 @@ const started: Service[] = [];
 async function main(): Promise<void> {
   const params = await loadParams(ROOT);
   const registry = path.resolve(ROOT, process.env.MODEL_REGISTRY_DIR ?? params.publish.registry_dir);
-  if ((await releases(registry)).length === 0) {
+  const local = new LocalRegistry(registry);
+  if ((await local.listVersions()).length === 0) {
     log.info({ registry }, 'no model release found: running the training pipeline');
     await runPipeline(ROOT, [], (stage) => log.info({ stage: stage.name }, 'stage'));
   }
-  const found = await releases(registry);
-  log.info({ registry, releases: found }, 'model releases available');
+  log.info({ registry, versions: await local.listVersions() }, 'model releases available');
 
   for (const workspace of ['model-service', 'app'])
     await run(process.execPath, ['scripts/build-service.mjs', workspace]);
@@ -124,6 +115,7 @@ async function main(): Promise<void> {
   });
   services.push(app);
   const appUrl = await app.ready;
+  const { model } = (await (await fetch(`${modelServiceUrl}/version`)).json()) as { model: string };
   for (const s of services) {
     void s.exited.then(async (code) => {
       if (stopping) return;
@@ -133,7 +125,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `\nRestaurant Sentiment is running: ${appUrl.replace('127.0.0.1', 'localhost')}\n` +
-      `  model-service ${modelServiceUrl} (model ${found[found.length - 1]}, API docs ${modelServiceUrl}/docs)\n` +
+      `  model-service ${modelServiceUrl} (model ${model}, API docs ${modelServiceUrl}/docs)\n` +
       `  Ctrl-C stops both.\n`,
   );
 }

@@ -4,7 +4,7 @@
  * folder `<publish.registry_dir>/model-v<version>/`. Releases are immutable: publishing a version that
  * exists with the same model files is a no-op, with different ones an error.
  */
-import { copyFile, readFile, stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   MODEL_FILES,
@@ -37,14 +37,6 @@ export interface PublishResult {
   created: boolean;
   /** The GitHub side, when publish.github (or PUBLISH_GITHUB) is on. */
   github: PublishReleaseResult | null;
-}
-
-async function readJson<T>(file: string, hint: string): Promise<T> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch {
-    throw new PipelineError(`${file}: cannot read; ${hint}`);
-  }
 }
 
 /**
@@ -128,8 +120,8 @@ export async function publish(
     weightsSha256,
     'metrics.json describes another model: run the evaluate stage before publish',
   );
-  const stats = await readJson<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
-  const metrics = await readJson<Record<string, unknown>>(
+  const stats = await readRecord<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
+  const metrics = await readRecord<Record<string, unknown>>(
     resolvePath(ctx, PATHS.metrics),
     'run the evaluate stage first',
   );
