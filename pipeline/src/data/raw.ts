@@ -7,10 +7,10 @@
  *   one blank terminator record. Files are pinned by sha256.
  * - A TSV in the historic-dump format: header `Review<TAB>Liked`, one review per line, no quoting.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { digest } from '@restaurant-sentiment/lib-ml';
 import { PipelineError } from '../errors.js';
 
 /** One validated raw row. */
@@ -54,7 +54,7 @@ export const PACKAGE_DATASET_RECORDS = 1000;
 
 /** Lowercase hex sha256 of `data`. */
 export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return digest(data).sha256;
 }
 
 function emptyCounts(): Record<RowProblem, number> {
