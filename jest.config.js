@@ -13,6 +13,7 @@ export default {
   roots: [
     '<rootDir>/lib-ml',
     '<rootDir>/lib-version',
+    '<rootDir>/lib-service',
     '<rootDir>/pipeline',
     '<rootDir>/model-service',
     '<rootDir>/app',

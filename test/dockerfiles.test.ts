@@ -322,6 +322,19 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
   });
 });
 
+describe('app/Dockerfile run-time files', () => {
+  const final = parseDockerfile('app').at(-1) as Stage;
+
+  it('copies the views, static assets and the default TEAM_FILE the app reads at run time', () => {
+    const copied = ofKind(final, 'COPY').map((copy) => args(copy).join(' '));
+    for (const folder of ['app/views/', 'app/public/', 'app/config/']) {
+      expect(copied).toContain(`${folder} ${folder}`);
+    }
+    // The default team file must be inside what is copied (app/src/config.ts's TEAM_FILE default).
+    expect(existsSync(path.join(REPO_ROOT, 'app/config/team.example.json'))).toBe(true);
+  });
+});
+
 describe('model-service/Dockerfile state directories', () => {
   const final = parseDockerfile('model-service').at(-1) as Stage;
 

@@ -1,27 +1,29 @@
 /** app configuration from environment variables (documented in app/README.md). */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  parseEnv,
+  serviceConfig,
+  serviceEnvShape,
+  type ServiceConfig,
+} from '@restaurant-sentiment/lib-service';
 import { z } from 'zod';
 
 /** The app workspace folder (views, public, config live under it). */
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
+  ...serviceEnvShape(8080),
   MODEL_SERVICE_URL: z.string().url().default('http://127.0.0.1:5001'),
   MODEL_SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   TEAM_FILE: z.string().default(path.join(APP_DIR, 'config', 'team.example.json')),
   EXPERIMENT_VARIANT: z.enum(['control', 'treatment']).default('control'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 /** Parsed configuration. */
-export interface AppConfig {
-  port: number;
-  host: string;
+export interface AppConfig extends ServiceConfig {
   /** Base URL of model-service. */
   modelServiceUrl: string;
   /** Timeout of each model-service call (ms). */
@@ -38,30 +40,21 @@ export interface AppConfig {
    * let clients pick their own IP and get around the rate limit.
    */
   trustProxy: number;
-  logLevel: string;
 }
 
 /**
  * Reads the configuration.
- * @throws Error listing every invalid variable.
+ * @throws ConfigError (lib-service) listing every invalid variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    throw new Error(
-      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env);
   return {
-    port: e.PORT,
-    host: e.HOST,
+    ...serviceConfig(e),
     modelServiceUrl: e.MODEL_SERVICE_URL.replace(/\/$/, ''),
     modelServiceTimeoutMs: e.MODEL_SERVICE_TIMEOUT_MS,
     teamFile: path.resolve(e.TEAM_FILE),
     variant: e.EXPERIMENT_VARIANT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,8 +1,8 @@
 /**
- * `npm start -w app`: the review web app. Exits 2 on an invalid configuration or team file; SIGTERM /
- * SIGINT stop it gracefully (in-flight requests finish).
+ * `npm start -w app`: the review web app. Exits 2 on an invalid configuration or team file, 1 when it
+ * cannot listen; SIGTERM / SIGINT / SIGHUP stop it gracefully (in-flight requests finish).
  */
-import type { AddressInfo } from 'node:net';
+import { exitOnSignals, gracefulStop, listen } from '@restaurant-sentiment/lib-service';
 import { getVersion } from '@restaurant-sentiment/lib-version';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
@@ -28,29 +28,14 @@ async function main(): Promise<void> {
   const metrics = createMetrics(APP_VERSION);
   const modelService = new ModelServiceClient(config.modelServiceUrl, config.modelServiceTimeoutMs, metrics);
   const app = createApp({ config, metrics, modelService, team, log, appVersion: APP_VERSION });
-  const server = app.listen(config.port, config.host, (error?: Error) => {
-    if (error) {
-      process.stderr.write(`app: cannot listen on ${config.host}:${config.port}: ${error.message}\n`);
-      process.exit(1);
-    }
-    const { port } = server.address() as AddressInfo;
-    log.info({ port, modelServiceUrl: config.modelServiceUrl, variant: config.variant }, 'listening');
-    process.stdout.write(`app ready on http://127.0.0.1:${port}\n`);
+  const { server, url, port } = await listen(app, {
+    port: config.port,
+    host: config.host,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  // A closed stdout (the parent went away) must not take the server down.
-  process.stdout.on('error', () => {});
-  const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setTimeout(() => {
-      server.closeAllConnections();
-      process.exit(0);
-    }, 10_000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  exitOnSignals(gracefulStop(server, { timeoutMs: config.shutdownTimeoutMs, log }), log);
+  log.info({ port, modelServiceUrl: config.modelServiceUrl, variant: config.variant }, 'listening');
+  process.stdout.write(`app ready on ${url}\n`);
 }
 
 main().catch((error: unknown) => {

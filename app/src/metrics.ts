@@ -2,13 +2,28 @@
  * Prometheus metrics of the app (prom-client), every one labelled with `app_version` (a default label of
  * the registry, so process metrics carry it too). No ratio gauges: ratios are PromQL's job.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  createHttpMetrics,
+  createRegistry,
+  initCounter,
+  labelCombinations,
+  type HttpMetrics,
+} from '@restaurant-sentiment/lib-service';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/**
+ * Values of the `outcome` label of `feedback_total`: the prediction was confirmed (`correct`) or corrected
+ * (`wrong`), or the model could not tell and the user gave the label (`labelled`).
+ */
+export const FEEDBACK_OUTCOMES = ['correct', 'wrong', 'labelled'] as const;
+/** One value of the `outcome` label of `feedback_total`. */
+export type FeedbackOutcome = (typeof FEEDBACK_OUTCOMES)[number];
 
 /** The app's metrics. */
 export interface AppMetrics {
   registry: Registry;
-  httpRequests: Counter<'route' | 'method' | 'status'>;
-  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** http_requests_total and http_request_duration_seconds (lib-service). */
+  http: HttpMetrics;
   reviewsSubmitted: Counter<string>;
   reviewLength: Histogram<string>;
   predictions: Counter<'sentiment' | 'model_version'>;
@@ -24,25 +39,11 @@ export interface AppMetrics {
  * @param defaults also collect the default process metrics.
  */
 export function createMetrics(appVersion: string, defaults = true): AppMetrics {
-  const registry = new Registry();
-  registry.setDefaultLabels({ app_version: appVersion });
-  if (defaults) collectDefaultMetrics({ register: registry });
+  const registry = createRegistry({ defaultLabels: { app_version: appVersion }, processMetrics: defaults });
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by route template, method and status code',
-      labelNames: ['route', 'method', 'status'],
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
+    http: createHttpMetrics(registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
     reviewsSubmitted: new Counter({
       name: 'reviews_submitted_total',
       help: 'Reviews submitted through the form (valid ones)',
@@ -56,13 +57,13 @@ export function createMetrics(appVersion: string, defaults = true): AppMetrics {
     }),
     predictions: new Counter({
       name: 'predictions_total',
-      help: 'Predictions shown, by sentiment and model version',
+      help: 'Predictions shown, by sentiment ("unknown": no known feature in the text) and model version',
       labelNames: ['sentiment', 'model_version'],
       registers,
     }),
     feedback: new Counter({
       name: 'feedback_total',
-      help: 'Feedback given on a prediction: outcome "correct" or "wrong"',
+      help: 'Feedback given: outcome "correct" or "wrong" on a prediction, "labelled" on a can\'t-tell result',
       labelNames: ['outcome'],
       registers,
     }),
@@ -86,4 +87,16 @@ export function createMetrics(appVersion: string, defaults = true): AppMetrics {
       registers,
     }),
   };
+}
+
+/**
+ * Creates at 0 the series dashboards divide by, so that ratios have data from start-up:
+ * `feedback_total` for every outcome, `people_page_views_total` for the variant this instance serves and
+ * `profile_clicks_total` for every team member in it.
+ * @param memberIds ids of the team members on the People page.
+ */
+export function initAppSeries(metrics: AppMetrics, variant: string, memberIds: readonly string[]): void {
+  initCounter(metrics.feedback, labelCombinations({ outcome: FEEDBACK_OUTCOMES }));
+  initCounter(metrics.peopleViews, [{ variant }]);
+  initCounter(metrics.profileClicks, labelCombinations({ member: memberIds, variant: [variant] }));
 }

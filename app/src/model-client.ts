@@ -1,24 +1,60 @@
-/** HTTP client of model-service (predict, feedback, version), with a timeout and call metrics. */
+/**
+ * HTTP client of model-service (predict, feedback, version), with a timeout and call metrics. Every call
+ * carries the `x-request-id` of the page request that caused it, so the logs of both services correlate.
+ */
 import { z } from 'zod';
 import type { AppMetrics } from './metrics.js';
 
-const predictionSchema = z.object({
-  label: z.union([z.literal(0), z.literal(1)]),
-  sentiment: z.enum(['positive', 'negative']),
-  score: z.number().min(0).max(1),
-  modelVersion: z.string().min(1),
-});
+/** Header carrying the request id to model-service (the same one lib-service's middleware reads). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const knownFeatures = z.number().int().min(0);
+const modelVersion = z.string().min(1);
+/**
+ * A prediction: either a sentiment with its score, or "unknown" (the text has no feature the model
+ * knows: emoji only, another script, invisible characters) with neither label nor score. `knownFeatures`
+ * is optional so that a model-service from before it was added is still understood.
+ */
+const predictionSchema = z.union([
+  z
+    .object({
+      label: z.union([z.literal(0), z.literal(1)]),
+      sentiment: z.enum(['positive', 'negative']),
+      score: z.number().min(0).max(1),
+      knownFeatures: knownFeatures.optional(),
+      modelVersion,
+    })
+    .refine((p) => (p.label === 1) === (p.sentiment === 'positive'), 'label and sentiment disagree'),
+  z.object({
+    label: z.null(),
+    sentiment: z.literal('unknown'),
+    score: z.null(),
+    knownFeatures: z.literal(0).optional(),
+    modelVersion,
+  }),
+]);
 
 /** How long a model version read from /version is reused by default (ms). */
 export const VERSION_TTL_MS = 5_000;
 
-/** A prediction as model-service returns it. */
-export interface ServicePrediction {
-  label: 0 | 1;
-  sentiment: 'positive' | 'negative';
-  score: number;
-  modelVersion: string;
-}
+/** A prediction as model-service returns it (`score`: probability of positive, 0–1). */
+export type ServicePrediction =
+  | {
+      label: 0 | 1;
+      sentiment: 'positive' | 'negative';
+      score: number;
+      /** Features of the text the model knows (≥ 1 in practice); absent from older model-services. */
+      knownFeatures?: number;
+      modelVersion: string;
+    }
+  | {
+      /** The text has no feature the model knows: no label, no score. */
+      label: null;
+      sentiment: 'unknown';
+      score: null;
+      knownFeatures?: 0;
+      modelVersion: string;
+    };
 
 /**
  * model-service could not answer: `status` is what the app answers its user (502 bad answer, 503 down
@@ -50,12 +86,21 @@ export class ModelServiceClient {
     private readonly versionTtlMs = VERSION_TTL_MS,
   ) {}
 
-  private async call<T>(endpoint: string, init: RequestInit = {}): Promise<T> {
+  private async call<T>(
+    endpoint: string,
+    requestId: string | undefined,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<T> {
     const end = this.metrics.modelServiceDuration.startTimer({ endpoint });
+    const headers: Record<string, string> = {};
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${endpoint}`, {
-        ...init,
+        method: init.method ?? 'GET',
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
@@ -87,32 +132,28 @@ export class ModelServiceClient {
 
   /**
    * Predicts one review.
+   * @param requestId sent as `x-request-id` (the id of the page request).
    * @throws ModelServiceError (502 when the answer is not a prediction).
    */
-  async predict(text: string): Promise<ServicePrediction> {
-    const body = await this.call<unknown>('/predict', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-    });
+  async predict(text: string, requestId?: string): Promise<ServicePrediction> {
+    const body = await this.call<unknown>('/predict', requestId, { method: 'POST', body: { text } });
     const parsed = predictionSchema.safeParse(body);
     if (!parsed.success)
       throw new ModelServiceError('model-service answered something that is not a prediction', 502);
     return parsed.data;
   }
 
-  /** Forwards feedback. @throws ModelServiceError */
-  async feedback(input: {
-    text: string;
-    label: 0 | 1;
-    predictedLabel: 0 | 1;
-    modelVersion: string;
-  }): Promise<void> {
-    await this.call('/feedback', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(input),
-    });
+  /**
+   * Forwards feedback: the label the user gives `text`, and the label the model predicted (absent when
+   * the model could not tell).
+   * @param requestId sent as `x-request-id`.
+   * @throws ModelServiceError
+   */
+  async feedback(
+    input: { text: string; label: 0 | 1; predictedLabel?: 0 | 1; modelVersion: string },
+    requestId?: string,
+  ): Promise<void> {
+    await this.call('/feedback', requestId, { method: 'POST', body: input });
   }
 
   /** After a failed call: pages show "unavailable" for the TTL instead of waiting on /version again. */
@@ -124,10 +165,13 @@ export class ModelServiceClient {
    * The model version served, or "unavailable" when model-service cannot say. A version read from /version
    * is reused for `versionTtlMs`; after a failed call to model-service "unavailable" is, so page views,
    * error pages and rate-limited answers do not each cost a model-service call. Never throws.
+   * @param options.requestId sent as `x-request-id` when /version is asked.
+   * @param options.now the current time (ms since the epoch).
    */
-  modelVersion(now = Date.now()): Promise<string> {
+  modelVersion(options: { requestId?: string; now?: number } = {}): Promise<string> {
+    const now = options.now ?? Date.now();
     if (this.version && now < this.version.expires) return this.version.value;
-    const value = this.call<{ model?: unknown }>('/version').then(
+    const value = this.call<{ model?: unknown }>('/version', options.requestId).then(
       (v) => (typeof v.model === 'string' && v.model !== 'loading' ? v.model : 'unavailable'),
       () => 'unavailable',
     );

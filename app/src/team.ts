@@ -40,3 +40,38 @@ export async function loadTeam(file: string): Promise<TeamMember[]> {
   if (duplicate) throw new Error(`${file}: duplicate member id "${duplicate}"`);
   return parsed.data;
 }
+
+/** Number of avatar colours (stylesheet classes `avatar-0` … `avatar-5`). */
+export const AVATAR_COLOURS = 6;
+
+/**
+ * Initials for an avatar: the first letter (or digit) of the first and of the last word of `name` that
+ * has one, upper case; one letter for a one-word name. Letters are whole graphemes ("Łukasz Ó’Brien" →
+ * "ŁÓ"); marks and symbols before a letter are skipped (`"Hax"` → "H"). A name without any letter gives
+ * its first grapheme.
+ */
+export function initialsOf(name: string): string {
+  const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+  const graphemes = (text: string) => Array.from(segmenter.segment(text), (s) => s.segment);
+  const firstLetter = (word: string) => graphemes(word).find((g) => /^[\p{L}\p{N}]/u.test(g));
+  const letters = name
+    .trim()
+    .split(/\s+/)
+    .map(firstLetter)
+    .filter((letter): letter is string => letter !== undefined);
+  if (letters.length === 0) return graphemes(name.trim())[0] ?? '';
+  const picked = letters.length > 1 ? [letters[0], letters[letters.length - 1]] : letters;
+  return picked.join('').toUpperCase();
+}
+
+/** A team member as the People page shows them. */
+export interface TeamCard extends TeamMember {
+  initials: string;
+  /** Avatar colour, 0 to {@link AVATAR_COLOURS} − 1: the member's position in the file, cycling. */
+  colour: number;
+}
+
+/** The People page's card of each member, in file order (neighbours never share a colour). */
+export function teamCards(members: readonly TeamMember[]): TeamCard[] {
+  return members.map((m, i) => ({ ...m, initials: initialsOf(m.name), colour: i % AVATAR_COLOURS }));
+}

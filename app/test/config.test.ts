@@ -90,6 +90,8 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 60,
       trustProxy: 0,
       logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 65_000,
     });
   });
 

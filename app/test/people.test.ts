@@ -1,7 +1,10 @@
 /** The People page experiment (control / treatment), profile clicks and the review rate limit. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import { loadTeam, type TeamMember } from '../src/team.js';
+import { initialsOf, loadTeam, teamCards, type TeamMember } from '../src/team.js';
 import { EXAMPLE_TEAM_FILE, makeApp, metricValue, testId, type TestApp } from './support/app.js';
 import { startFakeModelService, type FakeModelService } from './support/fake-model-service.js';
 
@@ -24,13 +27,20 @@ const variants: ['control' | 'treatment', () => TestApp][] = [
 ];
 
 describe('GET /people', () => {
-  it('the example team has four members', () => {
+  it('the example team has four members, each with a bio', () => {
     expect(team.map((m) => m.id)).toEqual([
       'ml-engineer',
       'backend-engineer',
       'platform-engineer',
       'product-designer',
     ]);
+    expect(team.map((m) => [m.name, m.role])).toEqual([
+      ['Amira Haddad', 'ML engineer'],
+      ['Tomás Ferreira', 'Backend engineer'],
+      ['Priya Nair', 'Platform engineer'],
+      ['Jonas Berg', 'Product designer'],
+    ]);
+    for (const m of team) expect(m.bio?.length).toBeGreaterThan(40);
   });
 
   it.each(variants)('%s: one card per member, each linking to /click/<id>', async (variant, get) => {
@@ -41,19 +51,27 @@ describe('GET /people', () => {
     expect(res.text.match(/data-testid="person-card"/g)).toHaveLength(team.length);
     const links = [...res.text.matchAll(/<a class="person-link" href="([^"]*)">/g)].map((m) => m[1]);
     expect(links).toEqual(team.map((m) => `/click/${m.id}`));
-    for (const member of team) {
-      expect(res.text).toContain(`<span class="person-name">${member.name}</span>`);
-      expect(res.text).toContain(`<span class="person-role">${member.role}</span>`);
+    const hidden = variant === 'treatment' ? '<span class="visually-hidden"> (opens profile)</span>' : '';
+    const avatars = ['AH', 'TF', 'PN', 'JB'];
+    team.forEach((member, i) => {
+      // a heading per card whose link is the card's name; initials avatar; role; bio
+      expect(res.text).toContain(
+        `<h2 class="person-name"><a class="person-link" href="/click/${member.id}">${member.name}${hidden}</a></h2>`,
+      );
+      expect(res.text).toContain(`<span class="avatar avatar-${i}" aria-hidden="true">${avatars[i]}</span>`);
+      expect(res.text).toContain(`<p class="person-role">${member.role}</p>`);
+      expect(res.text).toContain(`<p class="person-bio">${member.bio}</p>`);
       // the page links to the click counter, never straight to the profile
       expect(res.text).not.toContain(member.profileUrl);
-    }
+    });
+    expect(res.text).toContain('<h1>The people behind it</h1>');
     expect(testId(res.text, 'model-version')).toBe('1.2.0');
   });
 
   it('treatment shows a profile icon on every card', async () => {
     const res = await request(treatment.app).get('/people').expect(200);
     expect(res.text.match(/<svg class="profile-icon"/g)).toHaveLength(team.length);
-    expect(res.text.match(/<span class="visually-hidden">\(opens profile\)<\/span>/g)).toHaveLength(
+    expect(res.text.match(/<span class="visually-hidden"> \(opens profile\)<\/span>/g)).toHaveLength(
       team.length,
     );
   });
@@ -61,8 +79,8 @@ describe('GET /people', () => {
   it('control shows no profile icon', async () => {
     const res = await request(control.app).get('/people').expect(200);
     expect(res.text).not.toContain('profile-icon');
-    expect(res.text).not.toContain('<svg');
     expect(res.text).not.toContain('(opens profile)');
+    expect(res.text.match(/<svg/g)).toHaveLength(1); // the logo only
   });
 
   it('counts a view under the variant of the instance', async () => {
@@ -119,7 +137,7 @@ describe('GET /click/:member', () => {
       const res = await request(control.app).get(`/click/${id}`).expect(404);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(res.headers.location).toBeUndefined();
-      expect(res.text).toContain('<h1>Not found</h1>');
+      expect(res.text).toContain('<h1 id="problem-heading">Not found</h1>');
       expect(res.text).toContain('<p role="alert">There is no such team member.</p>');
       expect(res.text).not.toContain('<script>');
       expect(await metricValue(control.metrics, 'profile_clicks_total')).toBe(clicks);
@@ -146,7 +164,7 @@ describe('rate limit on POST /predict', () => {
     const res = await send();
     expect(res.status).toBe(429);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(res.text).toContain('<h1>Too many reviews</h1>');
+    expect(res.text).toContain('<h1 id="problem-heading">Too many reviews</h1>');
     expect(res.text).toContain(
       '<p role="alert">You have sent many reviews in a short time. Please wait a minute and try again.</p>',
     );
@@ -174,5 +192,67 @@ describe('rate limit on POST /predict', () => {
     } finally {
       quiet.mockRestore();
     }
+  });
+});
+
+describe('team cards', () => {
+  it.each([
+    ['Amira Haddad', 'AH'],
+    ['Tomás Ferreira', 'TF'],
+    ['Mei Lin Chen', 'MC'],
+    ['  prince  ', 'P'],
+    ['Łukasz Ó’Brien', 'ŁÓ'],
+    ['élise dupont', 'ÉD'],
+    ['Ｏｌａ Ｎｏｒｄ', 'ＯＮ'],
+    ['👩\u200d🍳 Chef', 'C'],
+    ['"Hax" <b>Eve</b>', 'HB'],
+    ['R2 D2', 'RD'],
+    ['42', '4'],
+    ['🍕 🍝', '🍕'],
+  ])('initials of "%s" are "%s"', (name, initials) => {
+    expect(initialsOf(name)).toBe(initials);
+  });
+
+  it('gives neighbouring cards different avatar colours, cycling through six', () => {
+    const members = Array.from({ length: 8 }, (_, i) => ({
+      id: `m${i}`,
+      name: `Member ${i}`,
+      role: 'r',
+      profileUrl: 'https://example.org',
+    }));
+    expect(teamCards(members).map((c) => [c.initials, c.colour])).toEqual([
+      ['M0', 0],
+      ['M1', 1],
+      ['M2', 2],
+      ['M3', 3],
+      ['M4', 4],
+      ['M5', 5],
+      ['M6', 0],
+      ['M7', 1],
+    ]);
+  });
+
+  it('escapes names and bios from the team file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'team-'));
+    const file = path.join(dir, 'team.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        {
+          id: 'x',
+          name: '<b>Eve</b> "Hax"',
+          role: 'R&D <i>lead</i>',
+          bio: '<script>alert(1)</script>',
+          profileUrl: 'https://example.org/x',
+        },
+      ]),
+    );
+    const app = await makeApp(fake.url, { teamFile: file });
+    const res = await request(app.app).get('/people').expect(200);
+    expect(res.text).toContain('>&lt;b&gt;Eve&lt;/b&gt; &quot;Hax&quot;</a></h2>');
+    expect(res.text).toContain('<span class="avatar avatar-0" aria-hidden="true">BH</span>');
+    expect(res.text).toContain('<p class="person-role">R&amp;D &lt;i&gt;lead&lt;/i&gt;</p>');
+    expect(res.text).toContain('<p class="person-bio">&lt;script&gt;alert(1)&lt;/script&gt;</p>');
+    expect(res.text).not.toMatch(/<script|<b>|<i>/);
   });
 });

@@ -2,16 +2,24 @@
  * The review web app (Express 5, server-rendered with Eta, auto-escaped). No client-side script: the
  * Content-Security-Policy allows scripts from nowhere.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Eta } from 'eta';
+import {
+  methodNotAllowed,
+  requestContext,
+  requestIdOf,
+  toHttpError,
+} from '@restaurant-sentiment/lib-service';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { APP_DIR, type AppConfig } from '../config.js';
-import type { AppMetrics } from '../metrics.js';
+import { initAppSeries, type AppMetrics, type FeedbackOutcome } from '../metrics.js';
 import { ModelServiceError, type ModelServiceClient } from '../model-client.js';
-import type { TeamMember } from '../team.js';
+import { teamCards, type TeamMember } from '../team.js';
+import { verdictOf } from './verdict.js';
 
 /** Longest review accepted (characters), as model-service. */
 export const MAX_REVIEW_CHARS = 5000;
@@ -34,18 +42,14 @@ export interface AppDeps {
   appVersion: string;
 }
 
-/** Route templates used as the `route` metric label; anything else is "unmatched". */
-const ROUTES = new Set(['/', '/predict', '/feedback', '/people', '/metrics', '/healthz']);
-
-function routeLabel(req: Request): string {
-  if (req.route?.path) return String(req.route.path);
-  if (req.path.startsWith('/static/')) return '/static';
-  return ROUTES.has(req.path) ? req.path : 'unmatched';
-}
-
 /** Builds the Express app. */
 export function createApp(deps: AppDeps): express.Express {
   const { config, metrics, modelService, team, log, appVersion } = deps;
+  initAppSeries(
+    metrics,
+    config.variant,
+    team.map((member) => member.id),
+  );
   const eta = new Eta({ views: path.join(APP_DIR, 'views'), autoEscape: true, cache: true });
   const app = express();
   app.disable('x-powered-by');
@@ -67,25 +71,23 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const labels = { route: routeLabel(req), method: req.method, status: String(res.statusCode) };
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, seconds);
-      if (labels.route !== '/metrics' && labels.route !== '/healthz' && labels.route !== '/static') {
-        const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-        log[level](
-          { method: req.method, url: req.path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
-          'request',
-        );
-      }
-    });
-    next();
-  });
+  // Request id, HTTP metrics and access log (lib-service); static files are counted, not logged.
+  app.use(
+    requestContext({
+      log,
+      metrics: metrics.http,
+      prefixes: ['/static'],
+      quietRoutes: ['/metrics', '/healthz', '/static', '/favicon.ico'],
+    }),
+  );
   app.use('/static', express.static(path.join(APP_DIR, 'public'), { maxAge: '1h', index: false }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 }));
+
+  /**
+   * The id sent as `x-request-id` on every model-service call made for this request: the one lib-service's
+   * middleware put on `res.locals.requestId` (also the app's `x-request-id` response header), else a new one.
+   */
+  const requestIdFor = (res: Response): string => requestIdOf(res) ?? (res.locals.requestId = randomUUID());
 
   /** Renders a page inside the layout; `modelVersion` is asked from model-service unless given. */
   const render = async (
@@ -94,16 +96,31 @@ export function createApp(deps: AppDeps): express.Express {
     data: Record<string, unknown>,
     status = 200,
   ): Promise<void> => {
-    const modelVersion = (data.modelVersion as string | undefined) ?? (await modelService.modelVersion());
+    const modelVersion =
+      (data.modelVersion as string | undefined) ??
+      (await modelService.modelVersion({ requestId: requestIdFor(res) }));
     const html = eta.render(view, { ...data, appVersion, modelVersion, variant: config.variant });
     res.status(status).type('html').send(html);
   };
 
   const errorPage = (res: Response, status: number, heading: string, message: string) =>
-    render(res, 'error', { title: heading, heading, message }, status);
+    render(res, 'error', { title: heading, heading, message, status }, status);
 
   app.get('/', async (_req, res) => {
     await render(res, 'home', { title: 'Review', page: 'home', maxChars: MAX_REVIEW_CHARS });
+  });
+
+  // Browsers ask for /favicon.ico whatever the page links: answer with the SVG icon, not a 404 page.
+  app.get('/favicon.ico', (_req, res) => {
+    res.sendFile(path.join(APP_DIR, 'public', 'favicon.svg'), {
+      headers: { 'content-type': 'image/svg+xml' },
+      maxAge: '1d',
+    });
+  });
+
+  // A reloaded or bookmarked result or thank-you page: the form posted there is gone, so go to the form.
+  app.get(['/predict', '/feedback'], (_req, res) => {
+    res.redirect(303, '/');
   });
 
   /** A per-client-IP limit of RATE_LIMIT_PER_MINUTE requests a minute, answered past it with a 429 page. */
@@ -146,32 +163,41 @@ export function createApp(deps: AppDeps): express.Express {
     }
     metrics.reviewsSubmitted.inc();
     metrics.reviewLength.observe(review.length);
-    const prediction = await modelService.predict(review);
+    const prediction = await modelService.predict(review, requestIdFor(res));
     metrics.predictions.inc({ sentiment: prediction.sentiment, model_version: prediction.modelVersion });
-    const confidence = Math.round((prediction.label === 1 ? prediction.score : 1 - prediction.score) * 100);
     await render(res, 'result', {
-      title: 'Result',
+      title: prediction.sentiment === 'unknown' ? 'Can’t tell' : 'Result',
       page: 'result',
       review,
       prediction,
-      confidence,
+      verdict: verdictOf(prediction),
       modelVersion: prediction.modelVersion,
     });
   });
 
+  /*
+   * Two forms post here. On a prediction: `predicted` (0/1) and `verdict` (correct/wrong), the label being
+   * `predicted` or its opposite. On a "can't tell" result: `label` (0/1) alone, sent without predictedLabel.
+   * Both carry `review` and `model_version`; anything else is a 400.
+   */
   app.post('/feedback', feedbackLimiter, async (req, res) => {
     const body = req.body ?? {};
     const review = formText(body.review);
-    const predicted = body.predicted === '1' ? 1 : body.predicted === '0' ? 0 : null;
-    const verdict = body.verdict === 'correct' || body.verdict === 'wrong' ? body.verdict : null;
+    /** A 0/1 form field: undefined when absent, null when it holds anything else. */
+    const bit = (value: unknown): 0 | 1 | null | undefined =>
+      value === undefined ? undefined : value === '1' ? 1 : value === '0' ? 0 : null;
+    const predicted = bit(body.predicted);
+    const given = bit(body.label);
+    const verdict: unknown = body.verdict;
     const modelVersion = typeof body.model_version === 'string' ? body.model_version.slice(0, 100) : '';
-    if (
-      !review.trim() ||
-      review.length > MAX_REVIEW_CHARS ||
-      predicted === null ||
-      !verdict ||
-      !modelVersion
-    ) {
+    let feedback: { label: 0 | 1; predictedLabel?: 0 | 1; outcome: FeedbackOutcome } | null = null;
+    if (given === undefined && predicted != null && (verdict === 'correct' || verdict === 'wrong')) {
+      const label = verdict === 'correct' ? predicted : predicted === 1 ? 0 : 1;
+      feedback = { label, predictedLabel: predicted, outcome: verdict };
+    } else if (given != null && predicted === undefined && verdict === undefined) {
+      feedback = { label: given, outcome: 'labelled' };
+    }
+    if (!review.trim() || review.length > MAX_REVIEW_CHARS || !feedback || !modelVersion) {
       await errorPage(
         res,
         400,
@@ -180,15 +206,30 @@ export function createApp(deps: AppDeps): express.Express {
       );
       return;
     }
-    const label = (verdict === 'correct' ? predicted : 1 - predicted) as 0 | 1;
-    await modelService.feedback({ text: review, label, predictedLabel: predicted, modelVersion });
-    metrics.feedback.inc({ outcome: verdict });
-    await render(res, 'thanks', { title: 'Thank you', page: 'thanks', outcome: verdict });
+    const { label, predictedLabel, outcome } = feedback;
+    await modelService.feedback(
+      predictedLabel === undefined
+        ? { text: review, label, modelVersion }
+        : { text: review, label, predictedLabel, modelVersion },
+      requestIdFor(res),
+    );
+    metrics.feedback.inc({ outcome });
+    const names = ['negative', 'positive'] as const;
+    await render(res, 'thanks', {
+      title: 'Thank you',
+      page: 'thanks',
+      outcome,
+      review,
+      labelName: names[label],
+      predictedName: predictedLabel === undefined ? null : names[predictedLabel],
+      feedbackModelVersion: modelVersion,
+    });
   });
 
+  const cards = teamCards(team);
   app.get('/people', async (_req, res) => {
     metrics.peopleViews.inc({ variant: config.variant });
-    await render(res, 'people', { title: 'People', page: 'people', team });
+    await render(res, 'people', { title: 'People', page: 'people', team: cards });
   });
 
   const members = new Map(team.map((m) => [m.id, m]));
@@ -211,14 +252,18 @@ export function createApp(deps: AppDeps): express.Express {
     res.send(await metrics.registry.metrics());
   });
 
+  app.use(methodNotAllowed(app));
   app.use(async (_req, res) => {
     await errorPage(res, 404, 'Page not found', 'There is nothing at this address.');
   });
 
-  app.use(async (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use(async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
     if (err instanceof ModelServiceError) {
-      log.warn({ err: err.message, upstreamStatus: err.upstreamStatus }, 'model-service call failed');
+      log.warn(
+        { reqId: requestIdOf(res), err: err.message, upstreamStatus: err.upstreamStatus },
+        'model-service call failed',
+      );
       await errorPage(
         res,
         err.status,
@@ -227,15 +272,25 @@ export function createApp(deps: AppDeps): express.Express {
       ).catch(() => res.status(err.status).send('The sentiment service is not available.'));
       return;
     }
-    const status = (err as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      const message =
-        status === 413 ? 'That was more text than the form accepts.' : 'The request could not be understood.';
-      await errorPage(res, status, 'Request not accepted', message).catch(() => res.status(status).end());
+    const { error, unexpected } = toHttpError(err);
+    if (unexpected) {
+      log.error({ reqId: requestIdOf(res), err }, 'unhandled error');
+      await errorPage(
+        res,
+        500,
+        'Something went wrong',
+        'Something went wrong on our side. Please try again in a moment.',
+      ).catch(() => res.status(500).type('text').send('Something went wrong on our side.'));
       return;
     }
-    log.error({ err }, 'unhandled error');
-    res.status(500).type('text').send('Something went wrong on our side.');
+    const [heading, message] =
+      error.status === 405
+        ? ['Method not allowed', `This address does not accept ${req.method} requests.`]
+        : error.status === 413
+          ? ['Request not accepted', 'That was more text than the form accepts.']
+          : ['Request not accepted', 'The request could not be understood.'];
+    res.set(error.headers);
+    await errorPage(res, error.status, heading, message).catch(() => res.status(error.status).end());
   });
   return app;
 }

@@ -24,7 +24,13 @@ export interface TestApp {
 /** Creates an app (own metrics registry) talking to model-service at `url`. */
 export async function makeApp(
   url: string,
-  options: { variant?: 'control' | 'treatment'; rateLimitPerMinute?: number; timeoutMs?: number } = {},
+  options: {
+    variant?: 'control' | 'treatment';
+    rateLimitPerMinute?: number;
+    timeoutMs?: number;
+    /** Team file of the People page (default: the example). */
+    teamFile?: string;
+  } = {},
 ): Promise<TestApp> {
   const config: AppConfig = {
     ...loadConfig({}),
@@ -32,7 +38,7 @@ export async function makeApp(
     variant: options.variant ?? 'control',
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
   };
-  const team = await loadTeam(EXAMPLE_TEAM_FILE);
+  const team = await loadTeam(options.teamFile ?? EXAMPLE_TEAM_FILE);
   const metrics = createMetrics(TEST_APP_VERSION, false);
   // versionTtlMs 0: every page asks /version, so tests see model-service going down at once.
   const modelService = new ModelServiceClient(url, options.timeoutMs ?? 2000, metrics, 0);

@@ -1,6 +1,6 @@
 /**
  * A stand-in for model-service on 127.0.0.1 (random port): POST /predict, POST /feedback, GET /version.
- * Switchable to answer 500, to hang (never answer), or to be stopped (connection refused) and restarted
+ * Records the `x-request-id` of every request. Switchable to answer 500, to hang (never answer), or to be stopped (connection refused) and restarted
  * on the same port.
  */
 import http from 'node:http';
@@ -20,6 +20,8 @@ export interface FakeModelService {
   feedback: unknown[];
   /** Texts received by POST /predict, in order. */
   predicted: string[];
+  /** Every request received, as "<METHOD> <url> <x-request-id or ->", in order. */
+  requests: string[];
   mode: FakeMode;
   /** Stops listening and drops every connection: the next call is refused. */
   stop(): Promise<void>;
@@ -29,11 +31,28 @@ export interface FakeModelService {
   close(): Promise<void>;
 }
 
-/** What the fake predicts for a text: positive (score 0.93) when it contains "good", else negative (0.2). */
+/**
+ * What the fake predicts for a text. Its "features" are its words of Latin letters (`knownFeatures` counts
+ * them). None (emoji only, another script, zero-width characters): "unknown", as model-service answers.
+ * Otherwise the score is the number after "score=" if the text has one (e.g. "score=0.998"), else 0.93
+ * when it contains "good", else 0.2; label 1 from 0.5 up.
+ */
 export function fakePrediction(text: string) {
-  return /good/i.test(text)
-    ? { label: 1, sentiment: 'positive', score: 0.93, modelVersion: FAKE_MODEL_VERSION }
-    : { label: 0, sentiment: 'negative', score: 0.2, modelVersion: FAKE_MODEL_VERSION };
+  const knownFeatures = text.match(/[a-z]+/gi)?.length ?? 0;
+  if (knownFeatures === 0) {
+    return {
+      label: null,
+      sentiment: 'unknown',
+      score: null,
+      knownFeatures,
+      modelVersion: FAKE_MODEL_VERSION,
+    };
+  }
+  const given = /score=([01](?:\.\d+)?)/.exec(text);
+  const score = given ? Number(given[1]) : /good/i.test(text) ? 0.93 : 0.2;
+  const label = score >= 0.5 ? 1 : 0;
+  const sentiment = label === 1 ? 'positive' : 'negative';
+  return { label, sentiment, score, knownFeatures, modelVersion: FAKE_MODEL_VERSION };
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
@@ -53,9 +72,11 @@ export async function startFakeModelService(): Promise<FakeModelService> {
   const fake = {
     feedback: [] as unknown[],
     predicted: [] as string[],
+    requests: [] as string[],
     mode: 'ok' as FakeMode,
   };
   const server = http.createServer((req, res) => {
+    fake.requests.push(`${req.method} ${req.url} ${req.headers['x-request-id'] ?? '-'}`);
     void (async () => {
       const body = req.method === 'POST' ? await readJson(req).catch(() => undefined) : undefined;
       if (fake.mode === 'hang') {
