@@ -101,7 +101,28 @@ async function intoPlace(destDir: string, fill: (tempDir: string) => Promise<voi
   }
 }
 
-/** A folder of `<component>-v<version>/` bundle folders (default component "model"). */
+/** A `<component>-v*` entry of a local registry that is not a usable release, and why. */
+export interface SkippedRelease {
+  /** The entry's name, e.g. "model-v1.2.0". */
+  name: string;
+  /** Why it was skipped, e.g. "no manifest.json". */
+  reason: string;
+}
+
+/** What {@link LocalRegistry.scan} found. */
+export interface LocalScan {
+  /** Versions whose folder has a readable manifest listing files (semver, without "v"), any order. */
+  versions: string[];
+  /** `<component>-v*` entries skipped (not semver, not a folder, no or bad manifest), sorted by name. */
+  skipped: SkippedRelease[];
+}
+
+/**
+ * A folder of `<component>-v<version>/` bundle folders (default component "model"). Entries that are not
+ * releases (a stray or empty `model-v*` folder, a name that is not semver, a missing or unreadable
+ * manifest) are skipped, never fatal: {@link scan} says which and why. Checksums are verified when a
+ * version is fetched, not when listing.
+ */
 export class LocalRegistry implements Registry {
   readonly location: string;
   constructor(
@@ -111,22 +132,59 @@ export class LocalRegistry implements Registry {
     this.location = path.resolve(dir);
   }
 
+  /** Versions available (see {@link scan}). */
   async listVersions(): Promise<string[]> {
+    return (await this.scan()).versions;
+  }
+
+  /**
+   * Lists the releases, with the `<component>-v*` entries that are not usable and why. A missing folder
+   * is an empty registry.
+   */
+  async scan(): Promise<LocalScan> {
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch {
-      return [];
+      return { versions: [], skipped: [] };
     }
-    return names
-      .filter((n) => n.startsWith(tagPrefix(this.component)))
-      .flatMap((n) => {
-        try {
-          return [parseTag(n).version];
-        } catch {
-          return [];
-        }
-      });
+    const versions: string[] = [];
+    const skipped: SkippedRelease[] = [];
+    for (const name of names.filter((n) => n.startsWith(tagPrefix(this.component))).sort()) {
+      let version: string;
+      try {
+        version = parseTag(name).version;
+      } catch {
+        skipped.push({ name, reason: `not a release name (${tagPrefix(this.component)}<semver>)` });
+        continue;
+      }
+      const reason = await this.problemOf(path.join(this.dir, name));
+      if (reason) skipped.push({ name, reason });
+      else versions.push(version);
+    }
+    return { versions, skipped };
+  }
+
+  /** Why a release folder is unusable (not a folder, no or bad manifest), or null when it looks usable. */
+  private async problemOf(folder: string): Promise<string | null> {
+    const isDir = await stat(folder).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) return 'not a folder';
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(folder, MANIFEST_FILE));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `no ${MANIFEST_FILE}` : `${MANIFEST_FILE} is unreadable (${code})`;
+    }
+    try {
+      parseManifestFiles(bytes, folder);
+    } catch (error) {
+      return (error as Error).message.slice(folder.length + 2); // without the "<folder>: " prefix
+    }
+    return null;
   }
 
   /** Folder of a version's bundle in this registry. */

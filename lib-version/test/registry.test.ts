@@ -62,6 +62,43 @@ describe('LocalRegistry', () => {
     expect((await readdir(dest)).sort()).toEqual(['manifest.json', 'model.json', 'weights.bin']);
   });
 
+  it('skips stray model-v* entries and says why: not semver, not a folder, no or bad manifest', async () => {
+    const releases = path.join(tmp, 'releases');
+    const registry = new LocalRegistry(releases);
+    expect(await registry.scan()).toEqual({ versions: [], skipped: [] }); // no folder: an empty registry
+    await writeBundle(path.join(releases, 'model-v1.0.0'));
+    await writeBundle(path.join(releases, 'model-v1.1.0-rc.1'));
+    await mkdir(path.join(releases, 'model-v2.0.0')); // empty
+    await mkdir(path.join(releases, 'model-v2.1.0'));
+    await writeFile(path.join(releases, 'model-v2.1.0/manifest.json'), 'not json');
+    await mkdir(path.join(releases, 'model-v2.2.0'));
+    await writeFile(path.join(releases, 'model-v2.2.0/manifest.json'), '{"files": {"a": {"size": 1}}}');
+    await mkdir(path.join(releases, 'model-v2.3.0'));
+    await writeFile(
+      path.join(releases, 'model-v2.3.0/manifest.json'),
+      '{"files": {"../escape": {"sha256": "00"}}}',
+    );
+    await writeFile(path.join(releases, 'model-v3.0.0'), 'a file');
+    await mkdir(path.join(releases, 'model-v4'));
+    await mkdir(path.join(releases, 'model-vlatest'));
+    await mkdir(path.join(releases, 'app-v9.0.0')); // another component: not ours, not reported
+    await mkdir(path.join(releases, '.model-v5.0.0.fetch-1a2b3c4d')); // a fetch in progress
+    expect(await registry.scan()).toEqual({
+      versions: ['1.0.0', '1.1.0-rc.1'],
+      skipped: [
+        { name: 'model-v2.0.0', reason: 'no manifest.json' },
+        { name: 'model-v2.1.0', reason: 'manifest.json is not valid JSON' },
+        { name: 'model-v2.2.0', reason: 'manifest.json has no valid "files" list' },
+        { name: 'model-v2.3.0', reason: 'manifest.json lists an invalid file name "../escape"' },
+        { name: 'model-v3.0.0', reason: 'not a folder' },
+        { name: 'model-v4', reason: 'not a release name (model-v<semver>)' },
+        { name: 'model-vlatest', reason: 'not a release name (model-v<semver>)' },
+      ],
+    });
+    expect(await registry.listVersions()).toEqual(['1.0.0', '1.1.0-rc.1']);
+    expect(await resolveVersion(registry, 'latest')).toBe('1.0.0');
+  });
+
   it('refuses a corrupted file and leaves nothing behind', async () => {
     const registry = new LocalRegistry(path.join(tmp, 'releases'));
     await writeBundle(path.join(tmp, 'releases/model-v1.0.0'));

@@ -3,17 +3,24 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ConfigError,
+  parseEnv,
+  positiveIntVar,
+  serviceConfig,
+  serviceEnvShape,
+  type ServiceConfig,
+} from '@restaurant-sentiment/lib-service';
 import semver from 'semver';
 import { z } from 'zod';
 
 /** The repository root (defaults for the release, cache and feedback folders live under it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = positiveIntVar();
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(5001),
-  HOST: z.string().default('0.0.0.0'),
+  ...serviceEnvShape(5001),
   MODEL_VERSION: z
     .string()
     .min(1)
@@ -33,16 +40,13 @@ const schema = z.object({
   MODEL_CACHE_DIR: z.string().default(path.join(REPO_ROOT, '.cache', 'model-service')),
   FEEDBACK_DIR: z.string().default(path.join(REPO_ROOT, 'feedback')),
   FEEDBACK_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FEEDBACK_WRITER_ID: z.string().max(100).optional(),
   MAX_BATCH_SIZE: positiveInt.default(64),
-  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   INCLUDE_PRERELEASE: z.enum(['true', 'false']).default('false'),
 });
 
 /** Parsed configuration. */
-export interface Config {
-  port: number;
-  host: string;
+export interface Config extends ServiceConfig {
   /** Exact version, semver range or "latest". */
   modelVersion: string;
   modelSource: 'local' | 'github';
@@ -53,37 +57,30 @@ export interface Config {
   registryDir: string;
   /** Where downloaded bundles are cached (`model-v<version>/`). */
   cacheDir: string;
-  /** Folder of feedback.jsonl. */
+  /** Folder of the feedback files (`feedback-<writerId>.jsonl` and its rotations). */
   feedbackDir: string;
-  /** Rotate feedback.jsonl when a write would make it larger than this (bytes). */
+  /** Rotate the live feedback file when a write would make it larger than this (bytes). */
   feedbackMaxBytes: number;
-  logLevel: string;
+  /** FEEDBACK_WRITER_ID: names this process's feedback file (the pod name; default `<hostname>-<pid>`). */
+  feedbackWriterId?: string;
   /** Most texts scored in one tensor operation. */
   maxBatchSize: number;
-  /** How long SIGTERM waits for in-flight requests (ms). */
-  shutdownTimeoutMs: number;
   /** Let "latest" and ranges match pre-release model versions. */
   includePrerelease: boolean;
 }
 
 /**
  * Reads the configuration.
- * @throws Error listing every invalid variable, e.g. "PORT: expected number"; and when MODEL_SOURCE is
- *   github without GITHUB_REPOSITORY.
+ * @throws ConfigError (lib-service) listing every invalid variable, e.g. "PORT: expected number"; and
+ *   when MODEL_SOURCE is github without GITHUB_REPOSITORY.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env);
   if (e.MODEL_SOURCE === 'github' && !e.GITHUB_REPOSITORY) {
-    throw new Error('invalid configuration: MODEL_SOURCE=github needs GITHUB_REPOSITORY (owner/name)');
+    throw new ConfigError('invalid configuration: MODEL_SOURCE=github needs GITHUB_REPOSITORY (owner/name)');
   }
   return {
-    port: e.PORT,
-    host: e.HOST,
+    ...serviceConfig(e),
     modelVersion: e.MODEL_VERSION,
     modelSource: e.MODEL_SOURCE,
     githubRepository: e.GITHUB_REPOSITORY,
@@ -93,9 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: path.resolve(e.MODEL_CACHE_DIR),
     feedbackDir: path.resolve(e.FEEDBACK_DIR),
     feedbackMaxBytes: e.FEEDBACK_MAX_BYTES,
-    logLevel: e.LOG_LEVEL,
+    feedbackWriterId: e.FEEDBACK_WRITER_ID,
     maxBatchSize: e.MAX_BATCH_SIZE,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     includePrerelease: e.INCLUDE_PRERELEASE === 'true',
   };
 }

@@ -1,8 +1,9 @@
 /**
  * `npm start -w model-service`: starts model-service with the environment's configuration (see
- * model-service/README.md). Exits non-zero with a message when the configuration is invalid or no usable
- * model can be loaded; SIGTERM/SIGINT stop it gracefully.
+ * model-service/README.md). Exits 2 with a message when the configuration is invalid, 1 when no usable
+ * model can be loaded; SIGTERM/SIGINT/SIGHUP stop it gracefully (lib-service exitOnSignals).
  */
+import { exitOnSignals } from '@restaurant-sentiment/lib-service';
 import { loadConfig } from './config.js';
 import { startService } from './service.js';
 
@@ -14,21 +15,8 @@ async function main(): Promise<void> {
     process.stderr.write(`model-service: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  // A closed stdout (the parent went away) must not take the service down or block its shutdown.
-  process.stdout.on('error', () => {});
   const service = await startService(config);
-  const shutdown = (signal: string) => {
-    service.log.info({ signal }, 'signal received');
-    service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        service.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(service.stop, service.log);
   try {
     await service.ready;
     process.stdout.write(

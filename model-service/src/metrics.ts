@@ -1,11 +1,23 @@
 /** Prometheus metrics of model-service (prom-client), on a registry of their own per service instance. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  createHttpMetrics,
+  createRegistry,
+  initCounter,
+  labelCombinations,
+  type HttpMetrics,
+} from '@restaurant-sentiment/lib-service';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Values of the `sentiment` label of `model_predictions_total`. */
+export const SENTIMENTS = ['positive', 'negative', 'unknown'] as const;
+/** Values of the `agrees` label of `feedback_total` ("unknown": feedback without predictedLabel). */
+export const FEEDBACK_AGREES = ['true', 'false', 'unknown'] as const;
 
 /** The service's metrics. */
 export interface ServiceMetrics {
   registry: Registry;
-  httpRequests: Counter<'route' | 'method' | 'status'>;
-  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** http_requests_total and http_request_duration_seconds (lib-service). */
+  http: HttpMetrics;
   predictions: Counter<'sentiment' | 'model_version'>;
   inferenceDuration: Histogram<string>;
   predictionScore: Histogram<'model_version'>;
@@ -13,32 +25,24 @@ export interface ServiceMetrics {
   feedback: Counter<'agrees'>;
 }
 
+/** Latency buckets of the HTTP histogram in seconds: inference answers in single milliseconds. */
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 /**
- * Creates the metrics on a fresh registry.
+ * Creates the metrics on a fresh registry. `feedback_total` exists at 0 for every `agrees` value from
+ * the start; `model_predictions_total` for every sentiment once a model is served
+ * ({@link initModelSeries}).
  * @param defaults also collect prom-client's default process metrics (CPU, memory, event loop lag).
  */
 export function createMetrics(defaults = true): ServiceMetrics {
-  const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry });
+  const registry = createRegistry({ processMetrics: defaults });
   const registers = [registry];
-  return {
+  const metrics: ServiceMetrics = {
     registry,
-    httpRequests: new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by route template, method and status code',
-      labelNames: ['route', 'method', 'status'],
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
+    http: createHttpMetrics(registry, HTTP_BUCKETS),
     predictions: new Counter({
       name: 'model_predictions_total',
-      help: 'Predictions made, by predicted sentiment and model version',
+      help: 'Predictions made, by predicted sentiment ("unknown": no known feature in the text) and model version',
       labelNames: ['sentiment', 'model_version'],
       registers,
     }),
@@ -68,4 +72,14 @@ export function createMetrics(defaults = true): ServiceMetrics {
       registers,
     }),
   };
+  initCounter(metrics.feedback, labelCombinations({ agrees: FEEDBACK_AGREES }));
+  return metrics;
+}
+
+/** Creates `model_predictions_total` at 0 for every sentiment of `modelVersion`. */
+export function initModelSeries(metrics: ServiceMetrics, modelVersion: string): void {
+  initCounter(
+    metrics.predictions,
+    labelCombinations({ sentiment: SENTIMENTS, model_version: [modelVersion] }),
+  );
 }

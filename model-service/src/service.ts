@@ -4,15 +4,15 @@
  * and flush feedback.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LIB_ML_VERSION } from '@restaurant-sentiment/lib-ml';
+import { gracefulStop, listen } from '@restaurant-sentiment/lib-service';
 import { getVersion, type Registry } from '@restaurant-sentiment/lib-version';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { createApp, type ServiceState } from './http/app.js';
 import { BatchPredictor } from './inference/batcher.js';
-import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { createMetrics, initModelSeries, type ServiceMetrics } from './metrics.js';
 import { loadServingModel, type ServingModel } from './model/load.js';
 
 /** This service's version: APP_VERSION, else model-service/package.json, else "dev". */
@@ -33,6 +33,7 @@ export function activateModel(
     metrics.inferenceDuration.observe(seconds),
   );
   metrics.modelInfo.set({ model_version: model.version, lib_ml_version: LIB_ML_VERSION }, 1);
+  initModelSeries(metrics, model.version);
 }
 
 /** A running service. */
@@ -62,18 +63,18 @@ export async function startService(
     options.log ??
     pino({ level: config.logLevel, base: { service: 'model-service', version: SERVICE_VERSION } });
   const metrics = createMetrics();
-  const feedback = new FeedbackWriter(config.feedbackDir, config.feedbackMaxBytes);
+  const feedback = new FeedbackWriter(config.feedbackDir, config.feedbackMaxBytes, {
+    writerId: config.feedbackWriterId,
+    log,
+  });
   await feedback.open(); // fail at start-up, not on the first /feedback, when FEEDBACK_DIR is unusable
   const state: ServiceState = { model: null, predictor: null };
   const app = createApp({ state, metrics, feedback, log, serviceVersion: SERVICE_VERSION });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  const { server, url, port } = await listen(app, {
+    port: config.port,
+    host: config.host,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   });
-  server.keepAliveTimeout = 5_000;
-  server.requestTimeout = 30_000; // a body trickling in for longer is cut off (Node's default is 300 s)
-  server.headersTimeout = 15_000;
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
   log.info(
     { port, modelVersion: config.modelVersion, modelSource: config.modelSource },
     'listening; loading model',
@@ -86,29 +87,14 @@ export async function startService(
   });
   ready.catch(() => {}); // the caller handles it; avoid an unhandled rejection in between
 
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      log.info('stopping: no new connections; finishing in-flight requests');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
-      });
-      if ((await Promise.race([closed, timeout])) === 'timeout') {
-        log.warn(
-          { timeoutMs: config.shutdownTimeoutMs },
-          'in-flight requests did not finish in time; closing them',
-        );
-        server.closeAllConnections();
-        await closed;
-      }
-      clearTimeout(timer);
+  const stop = gracefulStop(server, {
+    timeoutMs: config.shutdownTimeoutMs,
+    log,
+    cleanUp: async () => {
       await feedback.close();
       state.model?.bundle.model.dispose();
-      log.info('stopped');
-    })());
+    },
+  });
 
   return { server, url, state, metrics, log, ready, stop };
 }

@@ -1,6 +1,5 @@
 /** Every endpoint of the HTTP API, and every bad input, through supertest. */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LIB_ML_VERSION, loadBundle, predict } from '@restaurant-sentiment/lib-ml';
 import { pino } from 'pino';
@@ -57,7 +56,7 @@ describe('predictions', () => {
     const [expected] = predict(model.bundle, [text]);
     expect(res.body).toEqual({
       ...expected,
-      score: expect.closeTo(expected.score, 6),
+      score: expect.closeTo(expected.score ?? NaN, 6),
       modelVersion: '1.2.0',
     });
     expect(res.body.sentiment).toBe('positive');
@@ -115,7 +114,7 @@ describe('feedback', () => {
       .post('/feedback')
       .send({ text: 'Great "tacos"\nand\tmore', label: 1, predictedLabel: 0, modelVersion: '1.2.0' })
       .expect(201, { status: 'recorded' });
-    const lines = (await readFile(path.join(feedbackDir, 'feedback.jsonl'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(feedback.file, 'utf8')).trim().split('\n');
     expect(JSON.parse(lines[lines.length - 1])).toEqual({
       text: 'Great "tacos"\nand\tmore',
       label: 1,
@@ -253,7 +252,10 @@ describe('bad input', () => {
       .set('content-type', 'application/json')
       .send(JSON.stringify({ text: 'x'.repeat(70 * 1024) }))
       .expect(413);
-    expect(res.body).toEqual({ error: 'payload_too_large', detail: 'body over 64kb' });
+    expect(res.body).toEqual({
+      error: 'payload_too_large',
+      detail: 'the body is over the limit of 65536 bytes',
+    });
   });
 
   it('answers 400 for invalid JSON and 415 for another content type', async () => {
@@ -263,7 +265,7 @@ describe('bad input', () => {
       .send('{"text": ')
       .expect(400);
     expect(bad.body.error).toBe('invalid_json');
-    expect(bad.body.detail).toMatch(/^body is not valid JSON: /);
+    expect(bad.body.detail).toMatch(/^the body is not valid JSON: /);
     const form = await request(app).post('/predict').type('form').send('text=hello').expect(415);
     expect(form.body).toEqual({
       error: 'unsupported_media_type',
@@ -277,7 +279,14 @@ describe('bad input', () => {
       error: 'not_found',
       detail: 'no route GET /nope',
     });
-    await request(app).get('/predict').expect(404);
+    const wrongMethod = await request(app).get('/predict').expect(405);
+    expect(wrongMethod.headers.allow).toBe('OPTIONS, POST');
+    expect(wrongMethod.body).toEqual({
+      error: 'method_not_allowed',
+      detail: 'GET is not allowed on /predict; use POST',
+    });
+    const readOnly = await request(app).post('/metrics').expect(405);
+    expect(readOnly.headers.allow).toBe('GET, HEAD, OPTIONS');
     const unmatched = await metricValue('http_requests_total', { route: 'unmatched', status: '404' });
     expect(unmatched).toBeGreaterThanOrEqual(1);
   });

@@ -26,6 +26,7 @@ describe('SIGTERM', () => {
           LOG_LEVEL: 'silent',
           MODEL_REGISTRY_DIR: config.registryDir,
           FEEDBACK_DIR: config.feedbackDir,
+          FEEDBACK_WRITER_ID: 'shutdown-test',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -68,7 +69,7 @@ describe('SIGTERM', () => {
     expect(await response).toEqual({ status: 201, body: '{"status":"recorded"}' });
     expect(await exited).toBe(0);
     await expect(fetch(`${ready}/healthz`)).rejects.toThrow();
-    const lines = (await readFile(path.join(config.feedbackDir, 'feedback.jsonl'), 'utf8'))
+    const lines = (await readFile(path.join(config.feedbackDir, 'feedback-shutdown-test.jsonl'), 'utf8'))
       .trim()
       .split('\n');
     expect(JSON.parse(lines[0])).toMatchObject({ text: 'The soup was lovely', label: 1 });

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,7 +56,7 @@ async function deadUrl(): Promise<string> {
 
 /** Captures warn/error log lines. */
 function recordingLog() {
-  const lines: Array<{ level: number; msg: string }> = [];
+  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   return { log, lines };
 }
@@ -145,6 +145,76 @@ describe('start-up from GitHub releases', () => {
   });
 });
 
+describe('start-up from the local releases folder', () => {
+  it('skips stray or empty model-v* entries with a warning instead of stopping', async () => {
+    const { config } = await testConfig();
+    const releases = config.registryDir;
+    await writeTestRelease(releases, '1.0.0');
+    await mkdir(path.join(releases, 'model-v3.0.0')); // empty (a publish that never finished)
+    await mkdir(path.join(releases, 'model-v2.0.0'));
+    await writeFile(path.join(releases, 'model-v2.0.0/manifest.json'), '{"files": ');
+    await mkdir(path.join(releases, 'model-v2.5.0'));
+    await writeFile(path.join(releases, 'model-v2.5.0/manifest.json'), '{}');
+    await mkdir(path.join(releases, 'model-vnext'));
+    await writeFile(path.join(releases, 'model-v9.0.0'), 'a file, not a folder');
+    const { log, lines } = recordingLog();
+    service = await startService(config, { log });
+    expect(await service.ready).toMatchObject({ version: '1.0.0', origin: 'local' });
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    const skipped = lines
+      .filter((l) => l.msg === 'skipping a release folder that is not a usable release')
+      .map((l) => [l.level, path.basename(String(l.folder)), l.reason]);
+    expect(skipped).toEqual([
+      [40, 'model-v2.0.0', 'manifest.json is not valid JSON'],
+      [40, 'model-v2.5.0', 'manifest.json has no valid "files" list'],
+      [40, 'model-v3.0.0', 'no manifest.json'],
+      [40, 'model-v9.0.0', 'not a folder'],
+      [40, 'model-vnext', 'not a release name (model-v<semver>)'],
+    ]);
+  });
+
+  it('falls back to the newest valid release satisfying MODEL_VERSION when the newest fails its checksum', async () => {
+    const { config } = await testConfig({ MODEL_VERSION: '^1.0' });
+    for (const v of ['1.0.0', '1.1.0', '1.2.0', '2.0.0']) await writeTestRelease(config.registryDir, v);
+    const corrupt = path.join(config.registryDir, 'model-v1.2.0');
+    const weights = await readFile(path.join(corrupt, 'weights.bin'));
+    weights[0] ^= 0xff;
+    await writeFile(path.join(corrupt, 'weights.bin'), weights);
+    const { log, lines } = recordingLog();
+    service = await startService(config, { log });
+    expect(await service.ready).toMatchObject({
+      version: '1.1.0',
+      origin: 'local',
+      dir: path.join(config.registryDir, 'model-v1.1.0'),
+    });
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings.map((l) => [l.msg, l.modelVersion, l.dir])).toEqual([
+      ['local release is invalid; trying the next newest that satisfies MODEL_VERSION', '1.2.0', corrupt],
+    ]);
+    expect(String(warnings[0].err)).toMatch(
+      new RegExp(
+        `^model 1\\.2\\.0 in ${corrupt.replace(/[/.]/g, '\\$&')}: checksum mismatch for weights\\.bin: `,
+      ),
+    );
+  });
+
+  it('says what it refused when no valid release satisfies MODEL_VERSION', async () => {
+    const { config } = await testConfig({ MODEL_VERSION: '1.0.0' });
+    const dir = await writeTestRelease(config.registryDir, '1.0.0');
+    await writeTestRelease(config.registryDir, '1.1.0');
+    await writeFile(path.join(dir, 'vectorizer.json'), '{}');
+    await mkdir(path.join(config.registryDir, 'model-v1.5.0'));
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    const error = await service.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelUnavailableError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^no model to serve: MODEL_VERSION=1\\.0\\.0 from ${config.registryDir.replace(/[/.]/g, '\\$&')}: version 1\\.0\\.0 not found \\(available: 1\\.1\\.0\\) \\(model 1\\.0\\.0 in ${dir.replace(/[/.]/g, '\\$&')}: checksum mismatch for vectorizer\\.json: .*; model-v1\\.5\\.0 skipped: no manifest\\.json\\)\\. Train and publish one with \`npm run pipeline\`, or set MODEL_REGISTRY_DIR / MODEL_SOURCE$`,
+      ),
+    );
+  });
+});
+
 describe('start-up checks', () => {
   it('refuses a release folder whose manifest names another version', async () => {
     const { config } = await testConfig();
@@ -164,6 +234,43 @@ describe('start-up checks', () => {
     await writeFile(path.join(dir, 'weights.bin'), weights);
     service = await startService(config, { log: pino({ level: 'silent' }) });
     await expect(service.ready).rejects.toThrow(`model 1.0.0 in ${dir}: checksum mismatch for weights.bin`);
+  });
+
+  it('cuts a torn feedback tail at start-up and logs the bytes cut, never the text', async () => {
+    const { config } = await testConfig({ FEEDBACK_WRITER_ID: 'pod-a' });
+    await writeTestRelease(config.registryDir, '1.0.0');
+    const file = path.join(config.feedbackDir, 'feedback-pod-a.jsonl');
+    await mkdir(config.feedbackDir, { recursive: true });
+    await writeFile(file, '{"text":"kept","label":1,"time":"t"}\n{"text":"private words","lab');
+    const { log, lines } = recordingLog();
+    service = await startService(config, { log });
+    // Cut before the service even listens, not on the first feedback.
+    expect(await readFile(file, 'utf8')).toBe('{"text":"kept","label":1,"time":"t"}\n');
+    expect(lines.map(({ level, msg, file: f, bytesCut }) => ({ level, msg, file: f, bytesCut }))).toEqual([
+      {
+        level: 40,
+        msg: 'cut a torn last line off the feedback file (a write was interrupted)',
+        file,
+        bytesCut: 28, // the bytes of {"text":"private words","lab
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('private');
+    await service.ready;
+  });
+
+  it('creates no feedback file until there is feedback', async () => {
+    const { config } = await testConfig({ FEEDBACK_WRITER_ID: 'pod-b' });
+    await writeTestRelease(config.registryDir, '1.0.0');
+    service = await startService(config, { log: pino({ level: 'silent' }) });
+    await service.ready;
+    expect(await readdir(config.feedbackDir)).toEqual([]);
+    const res = await fetch(`${service.url}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Would not go back.', label: 0 }),
+    });
+    expect(res.status).toBe(201);
+    expect(await readdir(config.feedbackDir)).toEqual(['feedback-pod-b.jsonl']);
   });
 
   it('fails at start-up when FEEDBACK_DIR cannot be used', async () => {

@@ -2,17 +2,23 @@
  * The model-service HTTP API (Express 5). Every error is answered as JSON `{error, detail}` with a 4xx/5xx
  * status; nothing a client sends can crash the process.
  */
-import { randomUUID } from 'node:crypto';
 import { LIB_ML_VERSION, type Prediction } from '@restaurant-sentiment/lib-ml';
+import {
+  HttpError,
+  jsonErrorHandler,
+  methodNotAllowed,
+  notFound,
+  requestContext,
+} from '@restaurant-sentiment/lib-service';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import swaggerUi from 'swagger-ui-express';
 import typeis from 'type-is';
 import type { z } from 'zod';
-import type { FeedbackWriter } from '../feedback/writer.js';
+import { FeedbackUnavailableError, type FeedbackWriter } from '../feedback/writer.js';
 import type { BatchPredictor } from '../inference/batcher.js';
 import type { ServiceMetrics } from '../metrics.js';
 import type { ServingModel } from '../model/load.js';
+import { addDocsRoutes } from './docs.js';
 import { openApiDocument } from './openapi.js';
 import { batchRequest, describeIssues, feedbackRequest, predictRequest } from './schemas.js';
 
@@ -33,36 +39,6 @@ export interface AppDeps {
   log: Logger;
   /** This service's version (lib-version getVersion). */
   serviceVersion: string;
-}
-
-/** An error answered with `status` and `{error: code, detail}`. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
-
-/** Route templates used as the `route` metric label; anything else is "unmatched". */
-const ROUTES = [
-  '/predict',
-  '/predict/batch',
-  '/feedback',
-  '/version',
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/openapi.json',
-];
-
-function routeLabel(req: Request): string {
-  if (req.route?.path) return String(req.route.path);
-  const path = req.originalUrl.split('?')[0]; // req.path is relative inside mounted routers (/docs)
-  if (path === '/docs' || path.startsWith('/docs/')) return '/docs';
-  return ROUTES.includes(path) ? path : 'unmatched';
 }
 
 /** Parses a body with a schema; throws 400 naming the fields. */
@@ -98,40 +74,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  // Request id, access log and HTTP metrics in one 'finish' listener. Successful requests are logged at
-  // info, 4xx at warn, 5xx at error; the review text is never logged.
-  app.use((req, res, next) => {
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-    res.setHeader('x-request-id', id);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const labels = { route: routeLabel(req), method: req.method, status: String(res.statusCode) };
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, seconds);
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-      if (
-        labels.route !== '/metrics' &&
-        labels.route !== '/healthz' &&
-        labels.route !== '/readyz' &&
-        log.isLevelEnabled(level)
-      ) {
-        log[level](
-          {
-            reqId: id,
-            method: req.method,
-            url: req.originalUrl,
-            status: res.statusCode,
-            ms: Math.round(seconds * 1e4) / 10,
-          },
-          'request',
-        );
-      }
-    });
-    next();
-  });
-  app.use(requireJson);
+  // Request id, HTTP metrics and access log (lib-service); the review text is never logged.
+  app.use(requestContext({ log, metrics: metrics.http, prefixes: ['/docs'] }));
+  app.use(['/predict', '/feedback'], requireJson); // (POST routes; other paths answer 405 first)
   // strict: false lets null/42/"text" through to validation, which says "expected object".
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
 
@@ -145,7 +90,8 @@ export function createApp(deps: AppDeps): express.Express {
   const record = (model: ServingModel, predictions: Prediction[]) =>
     predictions.map((p) => {
       metrics.predictions.inc({ sentiment: p.sentiment, model_version: model.version });
-      metrics.predictionScore.observe({ model_version: model.version }, p.score);
+      // "unknown" has no score: it is counted above, and kept out of the score histogram.
+      if (p.score !== null) metrics.predictionScore.observe({ model_version: model.version }, p.score);
       return { ...p, modelVersion: model.version };
     });
 
@@ -164,7 +110,15 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post('/feedback', async (req, res) => {
     const input = parseBody(feedbackRequest, req.body);
-    await feedback.append({ ...input, time: new Date().toISOString() });
+    try {
+      await feedback.append({ ...input, time: new Date().toISOString() });
+    } catch (error) {
+      // Nothing was recorded (a failed write is cut back off the file): tell the client to retry.
+      if (error instanceof FeedbackUnavailableError) {
+        throw new HttpError(503, 'feedback_unavailable', error.message);
+      }
+      throw error;
+    }
     const agrees =
       input.predictedLabel === undefined ? 'unknown' : String(input.predictedLabel === input.label);
     metrics.feedback.inc({ agrees });
@@ -198,30 +152,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(doc);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: 'model-service API' }));
+  addDocsRoutes(app, 'model-service API');
 
-  app.use((req, _res, next) => {
-    next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));
-  });
-
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { status?: number; type?: string; message?: string };
-    let error: HttpError;
-    if (err instanceof HttpError) error = err;
-    else if (e.type === 'entity.too.large')
-      error = new HttpError(413, 'payload_too_large', `body over ${BODY_LIMIT}`);
-    else if (e.type === 'entity.parse.failed')
-      error = new HttpError(400, 'invalid_json', `body is not valid JSON: ${e.message}`);
-    else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-      error = new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
-    } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      error = new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
-    } else {
-      log.error({ reqId: res.getHeader('x-request-id'), err }, 'unhandled error');
-      error = new HttpError(500, 'internal_error', 'the request failed; see the service log');
-    }
-    if (res.headersSent) return;
-    res.status(error.status).json({ error: error.code, detail: error.message });
-  });
+  app.use(methodNotAllowed(app));
+  app.use(notFound);
+  app.use(jsonErrorHandler(log));
   return app;
 }

@@ -31,14 +31,34 @@ export const batchRequest = z
       .max(MAX_BATCH_TEXTS, `must hold at most ${MAX_BATCH_TEXTS} texts`),
   })
   .describe('Several reviews');
-export const prediction = z
+const modelVersion = z.string().describe('Version of the model that made the prediction');
+export const knownPrediction = z
   .object({
     label: label.describe('1 = positive, 0 = negative'),
     sentiment: z.enum(['positive', 'negative']),
     score: z.number().min(0).max(1).describe('Probability of the positive class'),
-    modelVersion: z.string().describe('Version of the model that made the prediction'),
+    knownFeatures: z
+      .number()
+      .int()
+      .min(1)
+      .describe('Features of the text the model knows (vocabulary n-grams and lexicon features that fire)'),
+    modelVersion,
   })
   .describe('A prediction');
+export const unknownPrediction = z
+  .object({
+    label: z.null().describe('No label: the model cannot tell'),
+    sentiment: z.literal('unknown'),
+    score: z.null().describe('No score: the model would only return its bias'),
+    knownFeatures: z.literal(0).describe('No feature of the text is known to the model'),
+    modelVersion,
+  })
+  .describe(
+    'The model cannot tell: no word, character n-gram or lexicon entry of the text is known to it (emoji only, a script it was not trained on, invisible characters)',
+  );
+export const prediction = z
+  .union([knownPrediction, unknownPrediction])
+  .describe('A prediction, or "unknown" when the text has no feature the model knows');
 export const batchResponse = z.array(prediction);
 export const feedbackRequest = z
   .object({

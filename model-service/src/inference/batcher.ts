@@ -2,7 +2,12 @@
  * Micro-batching: predictions requested in the same event-loop turn (concurrent HTTP requests) are
  * scored together in one tensor operation, which costs little more than scoring one text.
  */
-import { scoreTexts, toPrediction, type Prediction, type Predictor } from '@restaurant-sentiment/lib-ml';
+import {
+  scoreTextsWithFeatures,
+  toPrediction,
+  type Prediction,
+  type Predictor,
+} from '@restaurant-sentiment/lib-ml';
 
 interface Pending {
   texts: readonly string[];
@@ -31,7 +36,8 @@ export class BatchPredictor {
 
   /**
    * Predicts the sentiment of `texts` (one request's worth).
-   * @returns one prediction per text, same order; [] for no texts.
+   * @returns one prediction per text, same order (`sentiment: "unknown"` for a text without any known
+   *   feature); [] for no texts.
    */
   predict(texts: readonly string[]): Promise<Prediction[]> {
     if (texts.length === 0) return Promise.resolve([]);
@@ -67,14 +73,14 @@ export class BatchPredictor {
     }
     const started = performance.now();
     try {
-      const scores = scoreTexts(
+      const { scores, knownFeatures } = scoreTextsWithFeatures(
         this.predictor,
         batch.flatMap((p) => p.texts),
       );
       this.onBatch({ size, seconds: (performance.now() - started) / 1000 });
       let offset = 0;
       for (const p of batch) {
-        p.resolve(Array.from(scores.subarray(offset, offset + p.texts.length), toPrediction));
+        p.resolve(p.texts.map((_, i) => toPrediction(scores[offset + i], knownFeatures[offset + i])));
         offset += p.texts.length;
       }
     } catch (error) {

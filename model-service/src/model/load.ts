@@ -106,23 +106,13 @@ export function createRegistry(config: Config): Registry {
   return new GitHubRegistry(client);
 }
 
-/** Finds the bundle folder to load: local registry, or GitHub download into the cache (with fallback). */
+/** Finds the bundle folder to load from GitHub: a valid cached copy, a download, or (GitHub down) the cache. */
 async function locate(
   config: Config,
   registry: Registry,
   log: Logger,
-): Promise<{ version: string; dir: string; origin: ServingModel['origin'] }> {
+): Promise<{ version: string; dir: string; origin: 'github' | 'cache' }> {
   const options = { includePrerelease: config.includePrerelease };
-  if (registry instanceof LocalRegistry) {
-    try {
-      const version = await resolveVersion(registry, config.modelVersion, options);
-      return { version, dir: registry.pathOf(version), origin: 'local' };
-    } catch (error) {
-      throw new ModelUnavailableError(
-        `no model to serve: MODEL_VERSION=${config.modelVersion} from ${registry.location}: ${(error as Error).message}. Train and publish one with \`npm run pipeline\`, or set MODEL_REGISTRY_DIR / MODEL_SOURCE`,
-      );
-    }
-  }
   let version: string;
   try {
     version = await resolveVersion(registry, config.modelVersion, options);
@@ -151,18 +141,11 @@ async function locate(
 }
 
 /**
- * Resolves, fetches, verifies, loads and warms up the model.
- * @throws ModelUnavailableError (nothing usable; says what was tried), BundleError (checksum or lib-ml
- *   mismatch), AssetChecksumError (download corrupt; nothing cached).
+ * Loads and checks the bundle in `dir`: checksums and lib-ml range (loadBundle), and that its manifest
+ * names `version`.
+ * @throws BundleError (message prefixed with the version and folder), ModelUnavailableError (mislabelled).
  */
-export async function loadServingModel(
-  config: Config,
-  log: Logger,
-  registry = createRegistry(config),
-): Promise<ServingModel> {
-  const started = performance.now();
-  const backend = await initBackend();
-  const { version, dir, origin } = await locate(config, registry, log);
+async function loadChecked(version: string, dir: string): Promise<ModelBundle> {
   let bundle: ModelBundle;
   try {
     bundle = await loadBundle(dir);
@@ -171,10 +154,81 @@ export async function loadServingModel(
     throw error;
   }
   if (bundle.manifest.version !== version) {
+    bundle.model.dispose();
     throw new ModelUnavailableError(
       `model ${version} in ${dir}: its manifest says version ${bundle.manifest.version}; refusing to serve a mislabelled release`,
     );
   }
+  return bundle;
+}
+
+/**
+ * The newest local release satisfying MODEL_VERSION that loads: stray `model-v*` entries (not semver, no
+ * or bad manifest) are skipped with a warning; a release that fails its checksums, its lib-ml range or
+ * its version label is skipped with a warning and the next newest satisfying one is tried (as the GitHub
+ * path falls back to the newest valid cached release).
+ * @throws ModelUnavailableError saying what was found and why each candidate was refused.
+ */
+async function loadLocal(
+  config: Config,
+  registry: LocalRegistry,
+  log: Logger,
+): Promise<{ version: string; dir: string; bundle: ModelBundle }> {
+  const { versions, skipped } = await registry.scan();
+  for (const entry of skipped) {
+    log.warn(
+      { folder: path.join(registry.location, entry.name), reason: entry.reason },
+      'skipping a release folder that is not a usable release',
+    );
+  }
+  const refused: string[] = [];
+  let candidates = versions;
+  for (;;) {
+    let version: string;
+    try {
+      version = resolve(config.modelVersion, candidates, { includePrerelease: config.includePrerelease });
+    } catch (error) {
+      const notes = [...refused, ...skipped.map((e) => `${e.name} skipped: ${e.reason}`)];
+      throw new ModelUnavailableError(
+        `no model to serve: MODEL_VERSION=${config.modelVersion} from ${registry.location}: ${(error as Error).message}${notes.length ? ` (${notes.join('; ')})` : ''}. Train and publish one with \`npm run pipeline\`, or set MODEL_REGISTRY_DIR / MODEL_SOURCE`,
+      );
+    }
+    const dir = registry.pathOf(version);
+    try {
+      return { version, dir, bundle: await loadChecked(version, dir) };
+    } catch (error) {
+      const message = (error as Error).message;
+      refused.push(message);
+      candidates = candidates.filter((v) => v !== version);
+      log.warn(
+        { modelVersion: version, dir, err: message },
+        'local release is invalid; trying the next newest that satisfies MODEL_VERSION',
+      );
+    }
+  }
+}
+
+/**
+ * Resolves, fetches, verifies, loads and warms up the model.
+ * @throws ModelUnavailableError (nothing usable; says what was tried and why each local release was
+ *   refused), BundleError (checksum or lib-ml mismatch of a GitHub/cached bundle), AssetChecksumError
+ *   (download corrupt; nothing cached).
+ */
+export async function loadServingModel(
+  config: Config,
+  log: Logger,
+  registry = createRegistry(config),
+): Promise<ServingModel> {
+  const started = performance.now();
+  const backend = await initBackend();
+  let located: { version: string; dir: string; origin: ServingModel['origin']; bundle: ModelBundle };
+  if (registry instanceof LocalRegistry) {
+    located = { ...(await loadLocal(config, registry, log)), origin: 'local' };
+  } else {
+    const { version, dir, origin } = await locate(config, registry, log);
+    located = { version, dir, origin, bundle: await loadChecked(version, dir) };
+  }
+  const { version, dir, origin, bundle } = located;
   predict(bundle, ['warm-up review: the food was good']);
   const loadMs = Math.round(performance.now() - started);
   log.info(

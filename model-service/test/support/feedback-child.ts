@@ -1,10 +1,13 @@
 /**
- * Child process for the kill test: appends feedback records as fast as it can to FEEDBACK_DIR until it is
- * killed, printing "writing" once the first record is durable.
+ * Child process for the kill test: appends feedback records as fast as it can to FEEDBACK_DIR (file
+ * `feedback-<FEEDBACK_WRITER_ID>.jsonl`) until it is killed, printing "writing" once the first record is
+ * durable.
  */
 import { FeedbackWriter } from '../../src/feedback/writer.js';
 
-const writer = new FeedbackWriter(process.env.FEEDBACK_DIR!, 1024 * 1024 * 1024);
+const writer = new FeedbackWriter(process.env.FEEDBACK_DIR!, 1024 * 1024 * 1024, {
+  writerId: process.env.FEEDBACK_WRITER_ID,
+});
 let first = true;
 for (let i = 0; ; i++) {
   // Records of varying size, some large, so a kill can land in the middle of any write.
