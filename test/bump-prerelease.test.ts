@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import semver from 'semver';
 import { bumpPrerelease } from '../scripts/release/bump-prerelease.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -63,10 +64,32 @@ describe('bump-prerelease', () => {
       previous: '1.0.1-pre.20261129.800',
       version: '1.0.2-pre.20261130.1015',
     });
-    expect((await bumpPrerelease(root, 'app', DATE, '0.9.0')).version).toBe('1.0.2-pre.20261130.1015');
+    // An older released version does not pull main back; the same minute gives a counter.
+    expect((await bumpPrerelease(root, 'app', DATE, '0.9.0')).version).toBe('1.0.2-pre.20261130.1015.1');
     await expect(bumpPrerelease(root, 'app', DATE, 'v-one')).rejects.toThrow(
       '--released: "v-one" is not a semver version',
     );
+  });
+
+  it('bumps twice in the same minute, and past a release candidate, always to a higher version', async () => {
+    const root = await fixture();
+    const versions = ['1.4.2'];
+    for (let i = 0; i < 3; i++) versions.push((await bumpPrerelease(root, 'app', DATE)).version);
+    expect(versions).toEqual([
+      '1.4.2',
+      '1.4.3-pre.20261130.1015',
+      '1.4.3-pre.20261130.1015.1',
+      '1.4.3-pre.20261130.1015.2',
+    ]);
+    for (let i = 1; i < versions.length; i++) expect(semver.gt(versions[i], versions[i - 1])).toBe(true);
+    expect(JSON.parse(await readFile(path.join(root, 'app/package.json'), 'utf8')).version).toBe(
+      '1.4.3-pre.20261130.1015.2',
+    );
+
+    // Released 1.5.0-rc.1: main moves past it, not to 1.5.0-pre.… (which sorts below -rc.1).
+    const rc = await bumpPrerelease(root, 'app', DATE, '1.5.0-rc.1');
+    expect(rc.version).toBe('1.5.0-rc.1.pre.20261130.1015');
+    expect(semver.gt(rc.version, '1.5.0-rc.1')).toBe(true);
   });
 
   it('runs as a CLI and rejects unknown components', async () => {

@@ -60,25 +60,58 @@ export function tagPrefix(component: Component): string {
   return `${component}-v`;
 }
 
+/** Identifiers of a pre-release ("pre.20261130.1015.2" → ["pre", 20261130, 1015, 2]). */
+type Identifiers = ReadonlyArray<string | number>;
+
+/**
+ * Index where a trailing bump stamp `pre.<YYYYMMDD>.<HHMM>[.<n>]` starts in pre-release identifiers, or
+ * -1 when they do not end with one.
+ */
+function stampIndex(ids: Identifiers): number {
+  for (const at of [ids.length - 3, ids.length - 4]) {
+    if (at >= 0 && ids[at] === 'pre' && ids.slice(at + 1).every((x) => typeof x === 'number')) return at;
+  }
+  return -1;
+}
+
 /**
  * The pre-release version committed after a release: patch + 1 with `-pre.<YYYYMMDD>.<HHMM>` in UTC
- * (1.4.2 → 1.4.3-pre.20261130.1015). A pre-release input keeps its base and gets a new stamp
- * (1.4.3-pre.20261129.0800 → 1.4.3-pre.20261130.1015).
+ * (1.4.2 → 1.4.3-pre.20261130.1015). The result always sorts strictly higher (semver precedence) than the
+ * input, so repeated bumps keep increasing even within the same minute or with a clock that went back:
+ *
+ * - a stable input bumps the patch: 1.4.2 → 1.4.3-pre.20261130.1015;
+ * - a pre-release input keeps its base: 1.4.3-pre.20261129.800 → 1.4.3-pre.20261130.1015, and
+ *   1.2.3-alpha.1 → 1.2.3-pre.20261130.1015;
+ * - when `pre.<stamp>` would not sort higher (e.g. 1.2.3-rc.1, as "pre" < "rc"), the stamp is appended to
+ *   the input's identifiers: 1.2.3-rc.1 → 1.2.3-rc.1.pre.20261130.1015;
+ * - when the input already carries the same or a later stamp (a second bump in the same minute), a counter
+ *   is added or increased: 1.4.3-pre.20261130.1015 → 1.4.3-pre.20261130.1015.1 → ….1015.2.
  *
  * Semver forbids leading zeros in numeric identifiers, so HHMM is written as a number: 09:05 → "905",
- * 00:07 → "7". Numbers compare correctly (905 < 1015), so later bumps always sort higher.
+ * 00:07 → "7". Numbers compare correctly (905 < 1015), so later bumps sort higher.
  *
- * @param date the bump time (its UTC fields are used).
+ * @param date the bump time (its UTC fields are used); default now.
  * @throws TagError when `version` is not semver.
  */
-export function nextPrerelease(version: string, date: Date): string {
+export function nextPrerelease(version: string, date: Date = new Date()): string {
   const parsed = semver.parse(version);
   if (!parsed) throw new TagError(`"${version}" is not a semver version`);
-  const base = parsed.prerelease.length
-    ? `${parsed.major}.${parsed.minor}.${parsed.patch}`
-    : `${parsed.major}.${parsed.minor}.${parsed.patch + 1}`;
   const pad = (n: number) => String(n).padStart(2, '0');
-  const day = `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}`;
+  const day = Number(`${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}`);
   const time = date.getUTCHours() * 100 + date.getUTCMinutes();
-  return `${base}-pre.${day}.${time}`;
+  const ids: Identifiers = parsed.prerelease;
+  if (ids.length === 0) return `${parsed.major}.${parsed.minor}.${parsed.patch + 1}-pre.${day}.${time}`;
+  const base = `${parsed.major}.${parsed.minor}.${parsed.patch}`;
+  const format = (next: Identifiers) => `${base}-${next.join('.')}`;
+  const at = stampIndex(ids);
+  const prefix = at >= 0 ? ids.slice(0, at) : ids;
+  for (const candidate of [
+    ['pre', day, time],
+    [...prefix, 'pre', day, time],
+  ]) {
+    if (semver.gt(format(candidate), parsed)) return format(candidate);
+  }
+  // The input ends with a stamp at or after this one: keep it and count up.
+  const [stampDay, stampTime, count = 0] = ids.slice(at + 1) as number[];
+  return format([...prefix, 'pre', stampDay, stampTime, count + 1]);
 }

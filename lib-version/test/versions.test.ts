@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import semver from 'semver';
 import {
   formatTag,
   getVersion,
@@ -49,12 +50,50 @@ describe('nextPrerelease', () => {
     ['0.1.0', '2026-01-02T03:04:59Z', '0.1.1-pre.20260102.304'],
     ['1.4.2', '2026-11-30T00:07:00Z', '1.4.3-pre.20261130.7'],
     ['1.4.3-pre.20261129.800', '2026-11-30T23:59:00Z', '1.4.3-pre.20261130.2359'],
-    ['2.0.0-rc.1', '2026-12-31T12:00:00Z', '2.0.0-pre.20261231.1200'],
-  ])('%s at %s → %s', (version, at, expected) => {
-    expect(nextPrerelease(version, new Date(at))).toBe(expected);
+    ['1.2.3-alpha.1', '2026-11-30T10:15:00Z', '1.2.3-pre.20261130.1015'],
+    ['1.0.0-pre.1', '2026-11-30T10:15:00Z', '1.0.0-pre.20261130.1015'],
+    // "pre" sorts below "rc": the stamp goes after the input's identifiers.
+    ['1.2.3-rc.1', '2026-11-30T10:15:00Z', '1.2.3-rc.1.pre.20261130.1015'],
+    ['2.0.0-rc.1', '2026-12-31T12:00:00Z', '2.0.0-rc.1.pre.20261231.1200'],
+    ['2.0.0-rc.1.pre.20261231.1200', '2026-12-31T12:05:00Z', '2.0.0-rc.1.pre.20261231.1205'],
+    // Same minute again, or a clock behind the input's stamp: a counter.
+    ['1.4.3-pre.20261130.1015', '2026-11-30T10:15:59Z', '1.4.3-pre.20261130.1015.1'],
+    ['1.4.3-pre.20261130.1015.1', '2026-11-30T10:15:00Z', '1.4.3-pre.20261130.1015.2'],
+    ['1.4.3-pre.20261201.5', '2026-11-30T10:15:00Z', '1.4.3-pre.20261201.5.1'],
+  ])('%s at %s → %s (sorts higher)', (version, at, expected) => {
+    const next = nextPrerelease(version, new Date(at));
+    expect(next).toBe(expected);
+    expect(semver.gt(next, version)).toBe(true);
   });
 
-  it('orders successive bumps and rejects non-semver input', () => {
+  it('sorts strictly higher than the input when called repeatedly within the same second', () => {
+    const date = new Date('2026-11-30T10:15:30.500Z');
+    for (const start of [
+      '1.2.3',
+      '1.2.3-rc.1',
+      '1.2.3-pre.20261130.1015',
+      '1.2.3-beta',
+      '1.2.3-pre.20270101.0',
+    ]) {
+      const chain = [start];
+      for (let i = 0; i < 5; i++) chain.push(nextPrerelease(chain[chain.length - 1], date));
+      for (let i = 1; i < chain.length; i++) expect(semver.gt(chain[i], chain[i - 1])).toBe(true);
+      expect(new Set(chain).size).toBe(chain.length);
+    }
+    expect(
+      [
+        '1.2.3-rc.1',
+        '1.2.3-rc.1.pre.20261130.1015',
+        '1.2.3-rc.1.pre.20261130.1015.1',
+        '1.2.3-rc.1.pre.20261130.1015.2',
+      ].every((v, i, all) => i === 0 || nextPrerelease(all[i - 1], date) === v),
+    ).toBe(true);
+  });
+
+  it('defaults to now and orders bumps at later times', () => {
+    const now = nextPrerelease('1.2.3-rc.1');
+    expect(now).toMatch(/^1\.2\.3-rc\.1\.pre\.\d{8}\.\d{1,4}$/);
+    expect(semver.gt(now, '1.2.3-rc.1')).toBe(true);
     const a = nextPrerelease('1.0.0', new Date('2026-11-30T09:05:00Z'));
     const b = nextPrerelease('1.0.0', new Date('2026-11-30T10:15:00Z'));
     expect(resolve('latest', [a, b], { includePrerelease: true })).toBe(b);

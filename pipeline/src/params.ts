@@ -44,7 +44,11 @@ export const paramsSchema = z.strictObject({
     seed: z.number().int(),
     /** What to do with rows that have a bad label, empty text or invalid UTF-8. */
     invalid_rows: z.enum(['fail', 'drop']),
-    feedback: z.strictObject({ enabled: z.boolean(), path: z.string().min(1) }),
+    /**
+     * User feedback from model-service: when enabled, every `feedback*.jsonl` file of the folder `dir`
+     * (relative to the repository root) is merged into the training set (see data/feedback.ts).
+     */
+    feedback: z.strictObject({ enabled: z.boolean(), dir: z.string().min(1) }),
   }),
   vectorizer: z.strictObject({
     word: ngram,
@@ -94,6 +98,9 @@ export function parseParams(data: unknown, source = 'params.yaml'): Params {
         ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')
         : '';
     const where = keys || issue.path.join('.') || '(top level)';
+    if (where === 'prepare.feedback.path') {
+      return `${where}: replaced by prepare.feedback.dir, the feedback folder (every feedback*.jsonl in it is read)`;
+    }
     if (issue.code === 'unrecognized_keys') return `${where}: unknown key (mistyped?)`;
     if (issue.code === 'invalid_type' && issue.message.includes('received undefined'))
       return `${where}: missing`;

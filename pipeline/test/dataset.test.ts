@@ -5,18 +5,25 @@ import { describe, expect, it } from '@jest/globals';
 import {
   classBalance,
   cleanRows,
+  normalizeText,
   readJsonl,
   stratifiedFolds,
   stratifiedSplit,
+  textKey,
   toJsonl,
   type LabelledRow,
 } from '../src/data/dataset.js';
-import { readFeedback } from '../src/data/feedback.js';
+import { mergeFeedback, readFeedbackDir, type FeedbackRecord } from '../src/data/feedback.js';
 
 const rows = (n: number): LabelledRow[] =>
   Array.from({ length: n }, (_, i) => ({ text: `review ${i}`, label: (i % 3 === 0 ? 0 : 1) as 0 | 1 }));
 
 describe('cleanRows', () => {
+  it('uses one key for duplicates and feedback matching', () => {
+    expect(normalizeText(' Great \t food\n ')).toBe('Great food');
+    expect(textKey(' Great \t FOOD\n ')).toBe('great food');
+  });
+
   it('normalizes whitespace, drops empty texts and later case-insensitive duplicates', () => {
     const result = cleanRows([
       { text: '  Great   food ', label: 1, row: 1 },
@@ -73,30 +80,133 @@ describe('JSONL', () => {
   });
 });
 
-describe('readFeedback', () => {
-  it('accepts valid rows and counts rejected ones', async () => {
+describe('readFeedbackDir', () => {
+  const line = (text: string, label: unknown, time: unknown, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ text, label, predictedLabel: 1, modelVersion: '1.0.0', time, ...extra });
+
+  it('reads every feedback*.jsonl of the folder, ordered by time, then file name, then line', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-feedback-'));
-    const file = path.join(dir, 'feedback.jsonl');
+    // Two current writers (one live file each, one rotated) and an older deployment's files.
     await writeFile(
-      file,
+      path.join(dir, 'feedback-pod-a-20261130T100000Z-1.jsonl'),
+      [line('A1', 1, '2026-11-30T09:00:00.000Z'), line('A2', 0, '2026-11-30T09:00:03.000Z')].join('\n') +
+        '\n',
+    );
+    await writeFile(
+      path.join(dir, 'feedback-pod-a.jsonl'),
+      [line('A3', 1, '2026-11-30T10:00:01.000Z'), '{"text":"torn'].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'feedback-pod-b.jsonl'),
       [
-        '{"text":"Loved it","label":1,"predictedLabel":1,"modelVersion":"1.0.0"}',
-        '{"text":"meh","label":"bad"}',
-        '{"text":"","label":0}',
-        'not json',
-        '{"text":"Awful","label":0}',
-        '',
-      ].join('\n'),
+        line('B1', 0, '2026-11-30T09:00:02.000Z'),
+        line('B2', 1, '2026-11-30T10:00:01.000Z'), // same instant as A3: file name decides
+        line('B3', 1, '2026-11-30T11:00:00+01:00'), // = 10:00:00Z
+        line('bad label', 2, '2026-11-30T09:00:00.000Z'),
+        line('no time', 1, undefined),
+        line('bad time', 1, '30/11/2026 10:00'),
+        line('   ', 1, '2026-11-30T09:00:00.000Z'),
+        '[1,2]',
+      ].join('\n') + '\n',
     );
-    expect(await readFeedback(file)).toEqual({
-      rows: [
-        { text: 'Loved it', label: 1 },
-        { text: 'Awful', label: 0 },
-      ],
-      rejected: { invalid_json: 1, invalid_label: 1, empty_text: 1 },
+    await writeFile(path.join(dir, 'feedback.jsonl'), line('OLD2', 0, '2026-11-29T08:00:00.000Z') + '\n');
+    await writeFile(
+      path.join(dir, 'feedback-20261128T120000Z.jsonl'),
+      line('OLD1', 1, '2026-11-28T11:00:00.000Z') + '\n\n',
+    );
+    await writeFile(path.join(dir, 'README.md'), 'not feedback\n');
+    await writeFile(path.join(dir, 'other.jsonl'), line('ignored', 1, '2026-11-30T09:00:00.000Z') + '\n');
+
+    const read = await readFeedbackDir(dir);
+    expect(read.found).toBe(true);
+    expect(read.files).toEqual([
+      'feedback-20261128T120000Z.jsonl',
+      'feedback-pod-a-20261130T100000Z-1.jsonl',
+      'feedback-pod-a.jsonl',
+      'feedback-pod-b.jsonl',
+      'feedback.jsonl',
+    ]);
+    expect(read.records.map((r) => [r.text, r.label, r.file, r.line])).toEqual([
+      ['OLD1', 1, 'feedback-20261128T120000Z.jsonl', 1],
+      ['OLD2', 0, 'feedback.jsonl', 1],
+      ['A1', 1, 'feedback-pod-a-20261130T100000Z-1.jsonl', 1],
+      ['B1', 0, 'feedback-pod-b.jsonl', 1],
+      ['A2', 0, 'feedback-pod-a-20261130T100000Z-1.jsonl', 2],
+      ['B3', 1, 'feedback-pod-b.jsonl', 3],
+      ['A3', 1, 'feedback-pod-a.jsonl', 1],
+      ['B2', 1, 'feedback-pod-b.jsonl', 2],
+    ]);
+    expect(read.records[5]).toEqual({
+      text: 'B3',
+      label: 1,
+      time: '2026-11-30T11:00:00+01:00',
+      timeMs: Date.parse('2026-11-30T10:00:00Z'),
+      file: 'feedback-pod-b.jsonl',
+      line: 3,
     });
-    await expect(readFeedback(path.join(dir, 'missing.jsonl'))).rejects.toThrow(
-      'cannot read the feedback file',
+    expect(read.rejected).toEqual({ invalid_json: 2, invalid_label: 1, empty_text: 1, invalid_time: 2 });
+    expect(read.lines).toBe(8 + 6);
+  });
+
+  it('a missing folder is no feedback yet, not an error', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-feedback-'));
+    expect(await readFeedbackDir(path.join(dir, 'none'))).toEqual({
+      found: false,
+      files: [],
+      lines: 0,
+      records: [],
+      rejected: { invalid_json: 0, invalid_label: 0, empty_text: 0, invalid_time: 0 },
+    });
+    await writeFile(path.join(dir, 'file'), '');
+    await expect(readFeedbackDir(path.join(dir, 'file'))).rejects.toThrow(
+      `${path.join(dir, 'file')}: cannot read the feedback folder (prepare.feedback.dir): ENOTDIR`,
     );
+  });
+});
+
+describe('mergeFeedback', () => {
+  const record = (text: string, label: 0 | 1, second: number, file = 'feedback-a.jsonl'): FeedbackRecord => ({
+    text,
+    label,
+    time: new Date(Date.UTC(2026, 10, 30, 10, 0, second)).toISOString(),
+    timeMs: Date.UTC(2026, 10, 30, 10, 0, second),
+    file,
+    line: second + 1,
+  });
+  const train: LabelledRow[] = [
+    { text: 'Great food', label: 1 },
+    { text: 'Slow service', label: 0 },
+    { text: 'Nice view', label: 1 },
+  ];
+  const test: LabelledRow[] = [{ text: 'Cold soup', label: 0 }];
+  const fresh: LabelledRow[] = [{ text: 'Loved the tacos', label: 1 }];
+
+  it('adds to training only; the latest label for a text wins over earlier ones and the dataset', () => {
+    const merged = mergeFeedback(train, { test, fresh }, [
+      record('  slow   SERVICE ', 1, 0), // relabels a training row (same textKey)...
+      record('brand new place', 0, 1),
+      record('Slow service', 0, 2, 'feedback-b.jsonl'), // ...but a later record says 0 again: unchanged
+      record('great food', 0, 3), // relabels "Great food"
+      record('Brand  new place', 1, 4, 'feedback-b.jsonl'), // later label for the new text wins
+      record('cold soup', 1, 5), // in the test set: left out
+      record('LOVED the tacos', 0, 6), // in the fresh set: left out
+      record('Another  one', 1, 7),
+    ]);
+    expect(merged).toEqual({
+      train: [
+        { text: 'Great food', label: 0 },
+        { text: 'Slow service', label: 0 },
+        { text: 'Nice view', label: 1 },
+        { text: 'Brand new place', label: 1 },
+        { text: 'Another one', label: 1 },
+      ],
+      superseded: 2,
+      added: 2,
+      overridden: 1,
+      unchanged: 1,
+      held_out: { test: 1, fresh: 1 },
+    });
+    // The inputs are not modified.
+    expect(train[0]).toEqual({ text: 'Great food', label: 1 });
   });
 });

@@ -26,12 +26,27 @@ describe('dvc.yaml', () => {
     expect(await readFile(SCHEMA, 'utf8')).toBe(await readFile(SHARED_SCHEMA, 'utf8'));
   });
 
-  it('declares params keys that exist in params.yaml', async () => {
+  it('declares params keys (sections or dotted keys) that exist in params.yaml', async () => {
     const doc = YAML.parse(await readFile(path.join(REPO_ROOT, 'dvc.yaml'), 'utf8'));
     const params = YAML.parse(await readFile(path.join(REPO_ROOT, 'params.yaml'), 'utf8'));
     for (const stage of Object.values<{ params?: string[] }>(doc.stages)) {
-      for (const key of stage.params ?? []) expect(Object.keys(params)).toContain(key);
+      for (const key of stage.params ?? []) {
+        const value = key
+          .split('.')
+          .reduce<unknown>((node, k) => (node as Record<string, unknown>)?.[k], params);
+        expect([key, value === undefined ? 'missing' : 'present']).toEqual([key, 'present']);
+      }
     }
+  });
+
+  it('publish depends on the gate threshold; prepare on the feedback folder', async () => {
+    const doc = YAML.parse(await readFile(path.join(REPO_ROOT, 'dvc.yaml'), 'utf8'));
+    const params = YAML.parse(await readFile(path.join(REPO_ROOT, 'params.yaml'), 'utf8'));
+    expect(doc.stages.publish.params).toContain('evaluate.min_accuracy');
+    expect(doc.stages.publish.deps).toContain('reports/evaluated.json');
+    expect(doc.stages.prepare.deps).toContain(params.prepare.feedback.dir);
+    // dvc repro fails on a missing dependency: the folder is kept in git (its README.md).
+    expect(existsSync(path.join(REPO_ROOT, params.prepare.feedback.dir, 'README.md'))).toBe(true);
   });
 
   it('orders the real stages by their deps and outs', async () => {

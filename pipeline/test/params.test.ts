@@ -62,4 +62,20 @@ describe('params', () => {
         '  - evaluate.folds: Invalid input: expected number, received string',
     );
   });
+
+  it('takes the feedback folder, and says what replaced the old feedback file key', async () => {
+    const p = structuredClone(await realParams()) as unknown as {
+      prepare: { feedback: Record<string, unknown> };
+    };
+    expect(p.prepare.feedback).toEqual({ enabled: false, dir: 'feedback' });
+    p.prepare.feedback.path = 'feedback/feedback.jsonl';
+    delete p.prepare.feedback.dir;
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - prepare.feedback.dir: missing\n' +
+        '  - prepare.feedback.path: replaced by prepare.feedback.dir, the feedback folder (every feedback*.jsonl in it is read)',
+    );
+    p.prepare.feedback = { enabled: true, dir: '' };
+    expect(() => parseParams(p)).toThrow('prepare.feedback.dir: Too small');
+  });
 });

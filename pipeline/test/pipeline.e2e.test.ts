@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -87,7 +87,10 @@ describe('pipeline on the real dataset', () => {
     expect(Object.keys(metrics)).toEqual(['test', 'cross_validation', 'fresh', 'out_of_domain']);
     expect(Object.keys(metrics.test)).toEqual([
       'rows',
+      'class_counts',
       'accuracy',
+      'balanced_accuracy',
+      'majority_baseline',
       'precision',
       'recall',
       'f1',
@@ -98,6 +101,19 @@ describe('pipeline on the real dataset', () => {
     const c = metrics.test.confusion_matrix;
     expect(c.tn + c.fp + c.fn + c.tp).toBe(179);
     expect(metrics.test.accuracy).toBeCloseTo((c.tp + c.tn) / 179, 6);
+    // Every accuracy comes with balanced accuracy, the majority-class baseline and the class counts.
+    expect(metrics.test.class_counts).toEqual({ negative: 80, positive: 99 });
+    expect(metrics.test.balanced_accuracy).toBeCloseTo((c.tp / (c.tp + c.fn) + c.tn / (c.tn + c.fp)) / 2, 6);
+    expect(metrics.test.majority_baseline).toBe(0.553073); // 99 / 179
+    expect(metrics.fresh.class_counts).toEqual({ negative: 96, positive: 4 });
+    expect(metrics.fresh.majority_baseline).toBe(0.96);
+    expect(metrics.cross_validation.class_counts).toEqual({ negative: 401, positive: 495 });
+    expect(metrics.cross_validation.majority_baseline).toBeCloseTo(495 / 896, 2);
+    expect(metrics.cross_validation.balanced_accuracy).toBeGreaterThan(0.85);
+    for (const set of [metrics.out_of_domain.amazon, metrics.out_of_domain.imdb]) {
+      expect(set.class_counts).toEqual({ negative: 500, positive: 500 });
+      expect(set.majority_baseline).toBe(0.5);
+    }
     expect(metrics.cross_validation.folds).toBe(5);
     expect(metrics.cross_validation.rows).toBe(896);
     expect(metrics.cross_validation.fold_accuracy).toHaveLength(5);
@@ -120,17 +136,6 @@ describe('pipeline on the real dataset', () => {
     expect(await readFile(path.join(ws.root, 'metrics.json'))).toEqual(bytes);
   });
 
-  it('the gate fails the stage with a clear message', async () => {
-    const strict = {
-      ...ws.ctx,
-      params: { ...ws.ctx.params, evaluate: { ...ws.ctx.params.evaluate, min_accuracy: 0.99 } },
-    };
-    const metrics = JSON.parse(await readFile(path.join(ws.root, 'metrics.json'), 'utf8'));
-    await expect(evaluate(strict)).rejects.toThrow(
-      `gate failed: test accuracy ${metrics.test.accuracy} is below evaluate.min_accuracy 0.99; the model is not published`,
-    );
-  });
-
   it('publish releases a verified bundle; releases are immutable', async () => {
     const first = await publish(ws.ctx);
     expect(first.created).toBe(true);
@@ -138,6 +143,16 @@ describe('pipeline on the real dataset', () => {
     expect(first.manifest.libMl.version).toBe(LIB_ML_VERSION);
     expect(Object.keys(first.manifest.files)).toEqual(['model.json', 'weights.bin', 'vectorizer.json']);
     expect(first.manifest.dataset.rows).toEqual({ train: 717, test: 179, fresh: 100 });
+    // The manifest carries metrics.json whole: balanced accuracy and baseline next to each accuracy.
+    const metricsJson = JSON.parse(await readFile(path.join(ws.root, 'metrics.json'), 'utf8'));
+    expect(first.manifest.metrics).toEqual(metricsJson);
+    expect(Object.keys(metricsJson.fresh)).toEqual([
+      'rows',
+      'class_counts',
+      'accuracy',
+      'balanced_accuracy',
+      'majority_baseline',
+    ]);
 
     const bundle = await loadBundle(first.releaseDir);
     const [positive, negative] = predict(bundle, [
@@ -198,7 +213,8 @@ describe('pipeline on the real dataset', () => {
       for (const asset of release.assets) {
         expect(asset.data).toEqual(await readFile(path.join(result.releaseDir, asset.name)));
       }
-      expect(release.body).toContain('| held-out test | accuracy | ');
+      expect(release.body).toContain('| held-out test | 179 (80 / 99) | ');
+      expect(release.body).toContain('| fresh rows | 100 (96 / 4) | ');
       expect(release.body).toContain('```yaml\ndata:\n  source: sentiment-package');
       expect(
         github.requests.every((r) => r.url.startsWith('/download/') || r.authorization === 'token ci-token'),
@@ -359,23 +375,94 @@ describe('stage CLIs on bad input', () => {
     });
   });
 
-  it('prepare appends user feedback rows when enabled, rejecting bad labels', async () => {
-    const ws = await createWorkspace({
-      prepare: { feedback: { enabled: true, path: 'feedback/feedback.jsonl' } },
-    });
+  it('prepare reads the feedback folder when enabled (training only: the split is unchanged)', async () => {
+    const ws = await createWorkspace({ prepare: { feedback: { enabled: true, dir: 'feedback' } } });
     try {
-      await import('node:fs/promises').then((fs) => fs.mkdir(path.join(ws.root, 'feedback')));
+      await mkdir(path.join(ws.root, 'feedback'));
       await writeFile(
-        path.join(ws.root, 'feedback/feedback.jsonl'),
-        '{"text":"The ramen here is out of this world","label":1}\n{"text":"x","label":5}\n',
+        path.join(ws.root, 'feedback/feedback-pod-a.jsonl'),
+        '{"text":"The ramen here is out of this world","label":1,"time":"2026-11-30T09:00:00.000Z"}\n{"text":"x","label":5,"time":"2026-11-30T09:00:01.000Z"}\n',
       );
       const stats = await prepare(ws.ctx);
-      expect(stats.feedback).toEqual({
-        enabled: true,
-        accepted: 1,
-        rejected: { invalid_json: 0, invalid_label: 1, empty_text: 0 },
+      expect(stats.feedback).toMatchObject({ files: 1, lines: 2, records: 1, accepted: 1, added: 1 });
+      expect(stats.feedback?.rejected).toEqual({
+        invalid_json: 0,
+        invalid_label: 1,
+        empty_text: 0,
+        invalid_time: 0,
       });
-      expect(stats.rows.historic).toBe(897);
+      expect(stats.rows).toEqual({
+        raw: 1000,
+        historic: 896,
+        fresh: 100,
+        feedback: 1,
+        train: 718,
+        test: 179,
+      });
+    } finally {
+      await ws.cleanup();
+    }
+  });
+});
+
+describe('the accuracy gate on every route', () => {
+  /** Runs `npm run pipeline [-- STAGE ...]` (the runner CLI) in `cwd`. */
+  function runRunner(cwd: string, stages: string[] = []): Promise<{ status: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', TSX, path.join(cwd, 'pipeline/src/runner/cli.ts'), ...stages],
+        { cwd, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' }, timeout: 300_000 },
+        (error, _stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+      );
+    });
+  }
+
+  it('the runner stops at a failed evaluate; publish run alone afterwards refuses; nothing is published', async () => {
+    // Unreachable gate; 2 folds and 20 epochs keep it quick (the gate is what is tested).
+    const ws = await createWorkspace({
+      evaluate: { min_accuracy: 0.99, folds: 2 },
+      train: { epochs: 20 },
+    });
+    try {
+      await writeFile(path.join(ws.root, 'dvc.yaml'), await readFile(path.join(REPO_ROOT, 'dvc.yaml')));
+      for (const dir of ['node_modules', 'pipeline', 'lib-ml']) {
+        await symlink(path.join(REPO_ROOT, dir), path.join(ws.root, dir));
+      }
+      const full = await runRunner(ws.root);
+      expect(full.status).toBe(1);
+      const accuracy = JSON.parse(await readFile(path.join(ws.root, 'metrics.json'), 'utf8')).test.accuracy;
+      expect(full.stderr).toContain(
+        `\nevaluate: error: gate failed: test accuracy ${accuracy} is below evaluate.min_accuracy 0.99; the model is not published\n`,
+      );
+      expect(full.stderr).toContain(
+        'pipeline: error: stage evaluate: "node --import tsx pipeline/src/stages/evaluate.ts" exited with 1\n',
+      );
+      expect(full.stderr).not.toContain('==> stage publish');
+      expect(JSON.parse(await readFile(path.join(ws.root, 'reports/evaluated.json'), 'utf8')).gate).toEqual({
+        metric: 'test.accuracy',
+        accuracy,
+        min_accuracy: 0.99,
+        passed: false,
+      });
+
+      // `npm run pipeline -- publish` (also what dvc repro and npm start run): refused.
+      const alone = await runRunner(ws.root, ['publish']);
+      expect(alone.status).toBe(1);
+      expect(alone.stderr).toContain(
+        `\npublish: error: publish refused: gate failed: test accuracy ${accuracy} is below evaluate.min_accuracy 0.99; the model is not published\n`,
+      );
+      expect(alone.stderr).not.toMatch(/^\s+at /m); // no stack trace
+      // The library call, even with the threshold lowered afterwards.
+      const lowered = {
+        ...ws.ctx,
+        params: { ...ws.ctx.params, evaluate: { ...ws.ctx.params.evaluate, min_accuracy: 0.5 } },
+      };
+      await expect(publish(lowered)).rejects.toThrow('publish refused: gate failed');
+      expect(
+        await readdir(ws.root).then((entries) => entries.filter((e) => ['dist', 'releases'].includes(e))),
+      ).toEqual([]);
     } finally {
       await ws.cleanup();
     }

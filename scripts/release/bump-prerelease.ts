@@ -1,7 +1,8 @@
 /**
  * `npx tsx scripts/release/bump-prerelease.ts <component> [--released VERSION] [--date ISO]`: after a
  * release, sets the component's version on main to the next pre-release (lib-version `nextPrerelease`:
- * patch + 1 with `-pre.<YYYYMMDD>.<HHMM>`) and prints it. With `--released`, the bump starts from the
+ * patch + 1 with `-pre.<YYYYMMDD>.<HHMM>`, always sorting higher than the version it starts from, also on
+ * a second bump in the same minute or from a release candidate) and prints it. With `--released`, the bump starts from the
  * higher of the released version and the one on main, so main always moves past what was released
  * (main 1.0.1-pre.X, released 1.0.1 → 1.0.2-pre.Y). Libraries and services keep their version in
  * `<component>/package.json`; the model's is `publish.version` in params.yaml (comments kept).

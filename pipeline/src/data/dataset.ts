@@ -49,18 +49,33 @@ export function classBalance(rows: readonly LabelledRow[]): { negative: number; 
   return { negative: rows.length - positive, positive };
 }
 
+/**
+ * The text as stored in the prepared datasets: runs of whitespace collapsed to one space, trimmed.
+ */
+export function normalizeText(text: string): string {
+  return String(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The key under which two texts count as the same review (for dropping duplicates and for matching user
+ * feedback to dataset rows): {@link normalizeText}, lower-cased.
+ */
+export function textKey(text: string): string {
+  return normalizeText(text).toLowerCase();
+}
+
 /** Result of {@link cleanRows}. */
 export interface CleanResult<T extends LabelledRow> {
   /** Kept rows, input order, text whitespace-normalized. */
   rows: T[];
-  /** Rows dropped because their text (case-insensitive, whitespace-normalized) came earlier. */
+  /** Rows dropped because their text (same {@link textKey}) came earlier. */
   duplicates: number;
 }
 
 /**
- * Cleans labelled rows with a danfojs-node DataFrame: trims and collapses whitespace in the text, drops
- * rows whose text became empty and later duplicates of a text (case-insensitive; the first is kept), and
- * normalizes labels to the integers 0/1.
+ * Cleans labelled rows with a danfojs-node DataFrame: normalizes the text ({@link normalizeText}), drops
+ * rows whose text became empty and later duplicates of a text (same {@link textKey}; the first is kept),
+ * and normalizes labels to the integers 0/1.
  * @param rows rows with any extra fields (kept on the output rows).
  */
 export function cleanRows<T extends LabelledRow>(rows: readonly T[]): CleanResult<T> & { empty: number } {
@@ -70,7 +85,7 @@ export function cleanRows<T extends LabelledRow>(rows: readonly T[]): CleanResul
     label: rows.map((r) => Number(r.label)),
     position: rows.map((_, i) => i),
   });
-  const text = df.column('text').apply((s: string) => String(s).replace(/\s+/g, ' ').trim());
+  const text = df.column('text').apply((s: string) => normalizeText(s));
   df.addColumn('text', text.values as string[], { inplace: true });
   const texts = df.column('text').values as string[];
   const nonEmpty = texts.map((t) => t !== '');
@@ -78,7 +93,7 @@ export function cleanRows<T extends LabelledRow>(rows: readonly T[]): CleanResul
   let duplicates = 0;
   const keep = texts.map((t, i) => {
     if (!nonEmpty[i]) return false;
-    const key = t.toLowerCase();
+    const key = textKey(t);
     if (seen.has(key)) {
       duplicates++;
       return false;

@@ -12,10 +12,26 @@ export interface Confusion {
   tp: number;
 }
 
-/** Scalar metrics of one labelled set. */
-export interface ClassificationMetrics {
+/** Rows per class of a labelled set. */
+export interface ClassCounts {
+  negative: number;
+  positive: number;
+}
+
+/**
+ * Accuracy with the two figures that say what it is worth on this set: balanced accuracy and the
+ * majority-class baseline (see {@link balancedAccuracy} and {@link majorityBaseline}).
+ */
+export interface AccuracyMetrics {
   rows: number;
+  class_counts: ClassCounts;
   accuracy: number;
+  balanced_accuracy: number;
+  majority_baseline: number;
+}
+
+/** Scalar metrics of one labelled set. */
+export interface ClassificationMetrics extends AccuracyMetrics {
   precision: number;
   recall: number;
   f1: number;
@@ -136,6 +152,59 @@ export function precisionRecallCurve(labels: readonly number[], scores: ArrayLik
   });
 }
 
+/** Class counts of 0/1 labels. */
+export function classCounts(labels: readonly number[]): ClassCounts {
+  const positive = labels.filter((y) => y === 1).length;
+  return { negative: labels.length - positive, positive };
+}
+
+/**
+ * Balanced accuracy: the mean of the per-class recalls, (TPR + TNR) / 2, averaged over the classes present
+ * in the labels (Brodersen et al., ICPR 2010; scikit-learn's `balanced_accuracy_score`). A constant
+ * prediction scores 0.5 on a set with both classes, whatever their proportions.
+ * @returns a number in [0, 1]; 0 for an empty set.
+ */
+export function balancedAccuracy(c: Confusion): number {
+  const recalls: number[] = [];
+  if (c.tp + c.fn > 0) recalls.push(c.tp / (c.tp + c.fn));
+  if (c.tn + c.fp > 0) recalls.push(c.tn / (c.tn + c.fp));
+  return recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : 0;
+}
+
+/**
+ * Majority-class baseline accuracy: the accuracy of always answering the set's most frequent class,
+ * max(negative, positive) / rows. An accuracy at or below it says the model does no better than a
+ * constant on this set.
+ * @returns a number in [0.5, 1] (0 for an empty set).
+ */
+export function majorityBaseline(labels: readonly number[]): number {
+  const { negative, positive } = classCounts(labels);
+  return ratio(Math.max(negative, positive), labels.length);
+}
+
+/**
+ * Accuracy, balanced accuracy and the majority-class baseline of a labelled set.
+ * @param labels n true labels; scores: n positive-class probabilities.
+ * @param threshold decision threshold (default 0.5).
+ */
+export function accuracyMetrics(
+  labels: readonly number[],
+  scores: ArrayLike<number>,
+  threshold = 0.5,
+): AccuracyMetrics {
+  const c = confusion(
+    labels,
+    Array.from(scores, (s) => (s >= threshold ? 1 : 0)),
+  );
+  return {
+    rows: labels.length,
+    class_counts: classCounts(labels),
+    accuracy: ratio(c.tp + c.tn, labels.length),
+    balanced_accuracy: balancedAccuracy(c),
+    majority_baseline: majorityBaseline(labels),
+  };
+}
+
 /**
  * All scalar metrics of a labelled set.
  * @param labels n true labels; scores: n positive-class probabilities.
@@ -151,8 +220,7 @@ export function classificationMetrics(
   const precision = ratio(c.tp, c.tp + c.fp);
   const recall = ratio(c.tp, c.tp + c.fn);
   return {
-    rows: labels.length,
-    accuracy: ratio(c.tp + c.tn, labels.length),
+    ...accuracyMetrics(labels, scores, threshold),
     precision,
     recall,
     f1: ratio(2 * precision * recall, precision + recall),

@@ -2,8 +2,10 @@
  * Stage 3, evaluate: scores the trained model on the held-out test split (accuracy, precision, recall,
  * F1, ROC AUC, confusion matrix), runs stratified k-fold cross-validation on the historic rows (train +
  * test splits), and measures accuracy on the fresh rows and on two out-of-domain sets (Amazon and IMDb
- * sentences of the same UCI collection). Writes metrics.json and the plot data under reports/plots/, then
- * applies the gate `evaluate.min_accuracy` to the test accuracy.
+ * sentences of the same UCI collection). Every accuracy comes with the set's class counts, balanced
+ * accuracy and majority-class baseline. Writes metrics.json and the plot data under reports/plots/, applies
+ * the gate `evaluate.min_accuracy` to the test accuracy and records its outcome in reports/evaluated.json,
+ * which publish requires to be a pass.
  */
 import path from 'node:path';
 import {
@@ -15,15 +17,18 @@ import {
   type Predictor,
 } from '@restaurant-sentiment/lib-ml';
 import { readJsonl, stratifiedFolds, type LabelledRow } from '../data/dataset.js';
-import { readPackageDataset } from '../data/raw.js';
+import { readPackageDataset, sha256Hex } from '../data/raw.js';
 import { PipelineError } from '../errors.js';
 import {
-  accuracy,
+  accuracyMetrics,
+  classCounts,
   classificationMetrics,
   confusion,
   precisionRecallCurve,
   rocCurve,
   roundDeep,
+  type AccuracyMetrics,
+  type ClassCounts,
   type ClassificationMetrics,
 } from '../evaluate/metrics.js';
 import { fileSha256, readRecord, requireSame } from '../lineage.js';
@@ -31,52 +36,113 @@ import { fitPredictor } from '../model/fit.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
-/** Contents of metrics.json. */
+/** Cross-validation figures of metrics.json: means over the k folds. */
+export interface CrossValidationMetrics {
+  folds: number;
+  rows: number;
+  class_counts: ClassCounts;
+  accuracy: number;
+  balanced_accuracy: number;
+  /** Mean over the folds of each held-out fold's majority-class share. */
+  majority_baseline: number;
+  /** Population standard deviation of the fold accuracies. */
+  accuracy_std: number;
+  fold_accuracy: number[];
+}
+
+/** Contents of metrics.json (every number rounded to 6 decimals). */
 export interface Metrics {
   test: ClassificationMetrics;
-  cross_validation: {
-    folds: number;
+  cross_validation: CrossValidationMetrics;
+  /** The accuracy figures are null when there are no fresh rows. */
+  fresh: {
     rows: number;
-    accuracy: number;
-    accuracy_std: number;
-    fold_accuracy: number[];
+    class_counts: ClassCounts;
+    accuracy: number | null;
+    balanced_accuracy: number | null;
+    majority_baseline: number | null;
   };
-  fresh: { rows: number; accuracy: number | null };
-  out_of_domain: Record<'amazon' | 'imdb', { rows: number; accuracy: number }>;
+  out_of_domain: Record<'amazon' | 'imdb', AccuracyMetrics>;
+}
+
+/** The gate's outcome, recorded in reports/evaluated.json. */
+export interface GateOutcome {
+  /** The metric gated on. */
+  metric: 'test.accuracy';
+  accuracy: number;
+  /** evaluate.min_accuracy when evaluate ran. */
+  min_accuracy: number;
+  passed: boolean;
+}
+
+/** Contents of reports/evaluated.json: what the current metrics.json describes, and the gate. */
+export interface EvaluatedRecord {
+  weights_sha256: string;
+  train_sha256: string;
+  /** sha256 of the metrics.json written with this record. */
+  metrics_sha256: string;
+  gate: GateOutcome;
 }
 
 /**
- * Stratified k-fold cross-validated accuracy: for each fold, fits a fresh vectorizer and classifier on
- * the other folds and scores the held-out fold.
- * @returns mean and (population) standard deviation of the k fold accuracies, and each fold's.
+ * Summarizes the k held-out folds of a cross-validation.
+ * @param folds one entry per fold (k ≥ 1), as {@link accuracyMetrics} gives for the held-out fold.
+ * @param labels the labels of all rows cross-validated (for rows and class counts).
+ * @returns means over the folds of accuracy, balanced accuracy and baseline, the population standard
+ *   deviation of the fold accuracies, and each fold's accuracy.
+ */
+export function summarizeFolds(
+  folds: readonly AccuracyMetrics[],
+  labels: readonly number[],
+): CrossValidationMetrics {
+  const k = folds.length;
+  const mean = (f: (m: AccuracyMetrics) => number) => folds.reduce((a, m) => a + f(m), 0) / k;
+  const accuracy = mean((m) => m.accuracy);
+  return {
+    folds: k,
+    rows: labels.length,
+    class_counts: classCounts(labels),
+    accuracy,
+    balanced_accuracy: mean((m) => m.balanced_accuracy),
+    majority_baseline: mean((m) => m.majority_baseline),
+    accuracy_std: Math.sqrt(mean((m) => (m.accuracy - accuracy) ** 2)),
+    fold_accuracy: folds.map((m) => m.accuracy),
+  };
+}
+
+/**
+ * Stratified k-fold cross-validation: for each fold, fits a fresh vectorizer and classifier on the other
+ * folds and scores the held-out fold.
+ * @returns the {@link summarizeFolds} summary of the k held-out folds.
  */
 export async function crossValidate(
   rows: readonly LabelledRow[],
   ctx: StageContext,
-): Promise<Metrics['cross_validation']> {
+): Promise<CrossValidationMetrics> {
   const { folds: k, seed } = ctx.params.evaluate;
   const folds = stratifiedFolds(
     rows.map((r) => r.label),
     k,
     seed,
   );
-  const foldAccuracy: number[] = [];
+  const foldMetrics: AccuracyMetrics[] = [];
   for (const [i, fold] of folds.entries()) {
     const held = new Set(fold);
     const trainRows = rows.filter((_, j) => !held.has(j));
     const testRows = fold.map((j) => rows[j]);
     const { predictor } = await fitPredictor(trainRows, ctx.params);
-    foldAccuracy.push(scoreAccuracy(predictor, testRows));
+    foldMetrics.push(scoreSet(predictor, testRows));
     predictor.model.dispose();
-    ctx.log.debug({ fold: i + 1, accuracy: foldAccuracy[i] }, 'cross-validation fold');
+    ctx.log.debug({ fold: i + 1, ...foldMetrics[i] }, 'cross-validation fold');
   }
-  const mean = foldAccuracy.reduce((a, b) => a + b, 0) / k;
-  const std = Math.sqrt(foldAccuracy.reduce((a, b) => a + (b - mean) ** 2, 0) / k);
-  return { folds: k, rows: rows.length, accuracy: mean, accuracy_std: std, fold_accuracy: foldAccuracy };
+  return summarizeFolds(
+    foldMetrics,
+    rows.map((r) => r.label),
+  );
 }
 
-function scoreAccuracy(predictor: Predictor, rows: readonly LabelledRow[]): number {
-  return accuracy(
+function scoreSet(predictor: Predictor, rows: readonly LabelledRow[]): AccuracyMetrics {
+  return accuracyMetrics(
     rows.map((r) => r.label),
     scoreTexts(
       predictor,
@@ -93,7 +159,8 @@ function csv(header: string[], rows: ReadonlyArray<ReadonlyArray<number | string
 /**
  * Runs the evaluate stage.
  * @returns the metrics written to metrics.json.
- * @throws PipelineError when test accuracy is below evaluate.min_accuracy (after writing the metrics).
+ * @throws PipelineError when test accuracy is below evaluate.min_accuracy (after writing the metrics and
+ *   the failed gate to reports/evaluated.json, so publish refuses this model).
  */
 export async function evaluate(ctx: StageContext): Promise<Metrics> {
   await initBackend();
@@ -120,23 +187,40 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
   const outOfDomain = {} as Metrics['out_of_domain'];
   for (const name of ['amazon', 'imdb'] as const) {
     const rows = (await readPackageDataset(name, 'drop')).rows;
-    outOfDomain[name] = { rows: rows.length, accuracy: scoreAccuracy(predictor, rows) };
+    outOfDomain[name] = scoreSet(predictor, rows);
   }
+  const noFresh = {
+    rows: 0,
+    class_counts: { negative: 0, positive: 0 },
+    accuracy: null,
+    balanced_accuracy: null,
+    majority_baseline: null,
+  };
   const metrics: Metrics = roundDeep({
     test: classificationMetrics(testLabels, testScores),
     cross_validation: await crossValidate([...train, ...test], ctx),
-    fresh: { rows: fresh.length, accuracy: fresh.length ? scoreAccuracy(predictor, fresh) : null },
+    fresh: fresh.length ? scoreSet(predictor, fresh) : noFresh,
     out_of_domain: outOfDomain,
   });
   predictor.model.dispose();
 
   const predicted = Array.from(testScores, (s) => (s >= 0.5 ? 1 : 0));
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
-  await writeFileAtomic(resolvePath(ctx, PATHS.metrics), JSON.stringify(metrics, null, 2) + '\n');
-  await writeFileAtomic(
-    resolvePath(ctx, PATHS.evaluated),
-    JSON.stringify({ weights_sha256: weightsSha256, train_sha256: trainSha256 }, null, 2) + '\n',
-  );
+  const metricsJson = JSON.stringify(metrics, null, 2) + '\n';
+  const min = ctx.params.evaluate.min_accuracy;
+  const record: EvaluatedRecord = {
+    weights_sha256: weightsSha256,
+    train_sha256: trainSha256,
+    metrics_sha256: sha256Hex(Buffer.from(metricsJson)),
+    gate: {
+      metric: 'test.accuracy',
+      accuracy: metrics.test.accuracy,
+      min_accuracy: min,
+      passed: metrics.test.accuracy >= min,
+    },
+  };
+  await writeFileAtomic(resolvePath(ctx, PATHS.metrics), metricsJson);
+  await writeFileAtomic(resolvePath(ctx, PATHS.evaluated), JSON.stringify(record, null, 2) + '\n');
   await replaceDirAtomic(resolvePath(ctx, PATHS.plots), async (dir) => {
     const roc = rocCurve(testLabels, testScores).map((p) => [round(p.fpr), round(p.tpr), round(p.threshold)]);
     const pr = precisionRecallCurve(testLabels, testScores).map((p) => [
@@ -161,21 +245,26 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
   ctx.log.info(
     {
       accuracy: metrics.test.accuracy,
+      balancedAccuracy: metrics.test.balanced_accuracy,
+      majorityBaseline: metrics.test.majority_baseline,
       f1: metrics.test.f1,
       rocAuc: metrics.test.roc_auc,
       cvAccuracy: metrics.cross_validation.accuracy,
       freshAccuracy: metrics.fresh.accuracy,
+      freshBalancedAccuracy: metrics.fresh.balanced_accuracy,
+      freshMajorityBaseline: metrics.fresh.majority_baseline,
       confusion: c,
+      gate: record.gate,
     },
     'evaluated',
   );
-  const min = ctx.params.evaluate.min_accuracy;
-  if (metrics.test.accuracy < min) {
-    throw new PipelineError(
-      `gate failed: test accuracy ${metrics.test.accuracy} is below evaluate.min_accuracy ${min}; the model is not published`,
-    );
-  }
+  if (!record.gate.passed) throw new PipelineError(gateFailedMessage(record.gate));
   return metrics;
+}
+
+/** The message of a failed gate (evaluate's error, and publish's refusal). */
+export function gateFailedMessage(gate: Pick<GateOutcome, 'accuracy' | 'min_accuracy'>): string {
+  return `gate failed: test accuracy ${gate.accuracy} is below evaluate.min_accuracy ${gate.min_accuracy}; the model is not published`;
 }
 
 if (isMain(import.meta.url)) await runStageCli('evaluate', (ctx) => evaluate(ctx).then(() => {}));

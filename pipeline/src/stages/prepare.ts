@@ -5,16 +5,49 @@
 import path from 'node:path';
 import { replaceDirAtomic, writeFileAtomic } from '@restaurant-sentiment/lib-ml';
 import { classBalance, cleanRows, stratifiedSplit, toJsonl, type LabelledRow } from '../data/dataset.js';
-import { readFeedback } from '../data/feedback.js';
+import { mergeFeedback, readFeedbackDir, type FeedbackRejected } from '../data/feedback.js';
 import { downloadTsv, readPackageDataset, type RawDataset } from '../data/raw.js';
 import { PipelineError } from '../errors.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
+/** What prepare did with the feedback folder (stats.json `feedback`). */
+export interface FeedbackStats {
+  enabled: true;
+  /** prepare.feedback.dir as given in params.yaml. */
+  dir: string;
+  /** False when the folder does not exist yet (then every count is 0). */
+  found: boolean;
+  /** `feedback*.jsonl` files read. */
+  files: number;
+  /** Non-empty lines read: records + the rejected counts. */
+  lines: number;
+  /** Valid records: superseded + accepted + dropped. */
+  records: number;
+  /** Lines that are not valid records, by reason. */
+  rejected: FeedbackRejected;
+  /** Records replaced by a later record for the same text. */
+  superseded: number;
+  /** Texts whose feedback label is in train.jsonl: added + overridden + unchanged. */
+  accepted: number;
+  /** New texts appended to the training set. */
+  added: number;
+  /** Training-set texts whose dataset label the feedback replaced. */
+  overridden: number;
+  /** Training-set texts whose dataset label the feedback confirmed. */
+  unchanged: number;
+  /** Texts of the test or fresh set: not used, so those sets stay fixed (and never leak into training). */
+  dropped: { in_test_set: number; in_fresh_set: number };
+}
+
 /** Contents of data/prepared/stats.json. */
 export interface PrepareStats {
   source: string;
   sha256: string;
+  /**
+   * Row counts. historic = train + test before feedback; train includes the `feedback` rows appended
+   * from user feedback (texts new to the dataset).
+   */
   rows: { raw: number; historic: number; fresh: number; feedback: number; train: number; test: number };
   class_balance: Record<'train' | 'test' | 'fresh', { negative: number; positive: number }>;
   dropped: {
@@ -24,7 +57,8 @@ export interface PrepareStats {
     invalid_utf8: number;
     duplicate: number;
   };
-  feedback: { enabled: boolean; accepted: number; rejected: Record<string, number> } | null;
+  /** null when prepare.feedback.enabled is false. */
+  feedback: FeedbackStats | null;
 }
 
 async function readRaw(ctx: StageContext): Promise<RawDataset> {
@@ -36,8 +70,8 @@ async function readRaw(ctx: StageContext): Promise<RawDataset> {
 /**
  * Runs the prepare stage.
  * @returns the stats written to stats.json.
- * @throws PipelineError on bad raw data (per prepare.invalid_rows), an unreadable feedback file, or when
- *   too few rows remain to split.
+ * @throws PipelineError on bad raw data (per prepare.invalid_rows), an unreadable feedback folder or file
+ *   (a missing folder is fine: no feedback yet), or when a split lacks a class.
  */
 export async function prepare(ctx: StageContext): Promise<PrepareStats> {
   const { data, prepare: p } = ctx.params;
@@ -56,18 +90,36 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
   const invalidTotal = Object.values(raw.invalid).reduce((a, b) => a + b, 0);
   const rawCount = raw.rows.length + invalidTotal;
 
-  let feedbackStats: PrepareStats['feedback'] = null;
-  let feedbackRows: Array<LabelledRow & { fresh: boolean; row: number }> = [];
-  if (p.feedback.enabled) {
-    const feedback = await readFeedback(resolvePath(ctx, p.feedback.path));
-    feedbackRows = feedback.rows.map((r, i) => ({ ...r, fresh: false, row: -(i + 1) }));
-    feedbackStats = { enabled: true, accepted: feedback.rows.length, rejected: feedback.rejected };
-  }
-
-  const cleaned = cleanRows([...tagged, ...feedbackRows]);
+  const cleaned = cleanRows(tagged);
   const historic = cleaned.rows.filter((r) => !r.fresh);
   const fresh = cleaned.rows.filter((r) => r.fresh);
-  const { train, test } = stratifiedSplit(historic, p.test_size, p.seed);
+  // Split the dataset first: feedback goes into training only, so the test set stays the same whatever
+  // feedback arrives, and metrics stay comparable between retrains.
+  const split = stratifiedSplit(historic, p.test_size, p.seed);
+  const test = split.test;
+  let train: LabelledRow[] = split.train;
+  let feedbackStats: FeedbackStats | null = null;
+  if (p.feedback.enabled) {
+    const read = await readFeedbackDir(resolvePath(ctx, p.feedback.dir));
+    const merged = mergeFeedback(split.train, { test, fresh }, read.records);
+    train = merged.train;
+    feedbackStats = {
+      enabled: true,
+      dir: p.feedback.dir,
+      found: read.found,
+      files: read.files.length,
+      lines: read.lines,
+      records: read.records.length,
+      rejected: read.rejected,
+      superseded: merged.superseded,
+      accepted: merged.added + merged.overridden + merged.unchanged,
+      added: merged.added,
+      overridden: merged.overridden,
+      unchanged: merged.unchanged,
+      dropped: { in_test_set: merged.held_out.test, in_fresh_set: merged.held_out.fresh },
+    };
+    ctx.log.info({ feedback: feedbackStats }, 'merged feedback into training');
+  }
   for (const [name, rows] of [
     ['train', train],
     ['test', test],
@@ -87,7 +139,7 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
       raw: rawCount,
       historic: historic.length,
       fresh: fresh.length,
-      feedback: feedbackRows.length,
+      feedback: feedbackStats?.added ?? 0,
       train: train.length,
       test: test.length,
     },

@@ -3,6 +3,11 @@
  * checksums, lib-ml version and range, params, dataset and metrics), then copies it into the local release
  * folder `<publish.registry_dir>/model-v<version>/`. Releases are immutable: publishing a version that
  * exists with the same model files is a no-op, with different ones an error.
+ *
+ * The gate: publish refuses, before writing anything, a model whose evaluation failed
+ * `evaluate.min_accuracy` (as recorded by evaluate in reports/evaluated.json) or whose test accuracy is
+ * below the current `evaluate.min_accuracy`. Every route to a release (`npm run pipeline`, the stage alone,
+ * `dvc repro`, `npm start`, the release workflow) runs this stage.
  */
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +31,7 @@ import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { PATHS } from '../paths.js';
 import { releaseNotes } from '../release/notes.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
+import { gateFailedMessage, type EvaluatedRecord } from './evaluate.js';
 import type { PrepareStats } from './prepare.js';
 
 /** Outcome of {@link publish}. */
@@ -51,6 +57,14 @@ export function publishVersion(ctx: StageContext, env: NodeJS.ProcessEnv = proce
     );
   }
   return semver.clean(version)!;
+}
+
+/**
+ * The local releases folder (absolute): `PUBLISH_REGISTRY_DIR` from the environment (`npm start` sets it
+ * from MODEL_REGISTRY_DIR), else publish.registry_dir; relative paths are relative to the repository root.
+ */
+export function publishRegistryDir(ctx: StageContext, env: NodeJS.ProcessEnv = process.env): string {
+  return resolvePath(ctx, env.PUBLISH_REGISTRY_DIR || ctx.params.publish.registry_dir); // empty = not set
 }
 
 /**
@@ -88,6 +102,69 @@ export function gitHubClientFromEnv(env: NodeJS.ProcessEnv = process.env): GitHu
   });
 }
 
+/**
+ * Checks that the model in models/ passed evaluate's gate, as recorded in reports/evaluated.json, and
+ * that its test accuracy meets the current evaluate.min_accuracy.
+ * @param evaluated the parsed reports/evaluated.json (any shape: older pipelines wrote no gate).
+ * @param metricsSha256 sha256 of the current metrics.json.
+ * @throws PipelineError naming the accuracy and the threshold when the gate failed, or saying to run
+ *   evaluate when the record has no gate outcome or describes another metrics.json.
+ */
+export function requireGatePassed(
+  ctx: Pick<StageContext, 'params'>,
+  evaluated: Partial<EvaluatedRecord>,
+  metricsSha256: string,
+): void {
+  const gate = evaluated.gate;
+  if (
+    !gate ||
+    typeof gate.passed !== 'boolean' ||
+    typeof gate.accuracy !== 'number' ||
+    typeof evaluated.metrics_sha256 !== 'string'
+  ) {
+    throw new PipelineError(
+      `${PATHS.evaluated} records no gate outcome (written by an older pipeline); run the evaluate stage before publish`,
+    );
+  }
+  requireSame(
+    PATHS.metrics,
+    evaluated.metrics_sha256,
+    metricsSha256,
+    'run the evaluate stage before publish',
+  );
+  if (!gate.passed) throw new PipelineError(`publish refused: ${gateFailedMessage(gate)}`);
+  const min = ctx.params.evaluate.min_accuracy;
+  if (gate.accuracy < min) {
+    throw new PipelineError(
+      `publish refused: ${gateFailedMessage({ accuracy: gate.accuracy, min_accuracy: min })} (evaluate.min_accuracy was ${gate.min_accuracy} when evaluate ran)`,
+    );
+  }
+}
+
+/** Error codes of a write refused because the target is not writable. */
+const READ_ONLY_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * Turns a file-system error raised while writing into `folder` into a one-line PipelineError: a
+ * read-only folder (EACCES, EPERM) or file system (EROFS) is called so, other I/O errors are named by
+ * code and system call. Anything that is not a Node.js system error is returned unchanged.
+ * @param action what failed, e.g. "cannot publish model-v1.0.0".
+ * @param folder the folder written to, described, e.g. "the releases folder /srv/releases".
+ * @param hint how to fix a read-only folder.
+ */
+export function describeWriteError(error: unknown, action: string, folder: string, hint: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string') return error;
+  const detail = `${e.code} on ${e.syscall}`;
+  if (e.code === 'EROFS') {
+    return new PipelineError(`${action}: ${folder} is on a read-only file system (${detail}); ${hint}`);
+  }
+  if (READ_ONLY_CODES.has(e.code)) {
+    return new PipelineError(`${action}: ${folder} is read-only for this user (${detail}); ${hint}`);
+  }
+  return new PipelineError(`${action}: writing to ${folder} failed (${detail})`);
+}
+
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
     () => true,
@@ -98,7 +175,9 @@ async function exists(p: string): Promise<boolean> {
 /**
  * Runs the publish stage.
  * @param options.client the GitHub client to use (default: from the environment, see gitHubClientFromEnv).
- * @throws PipelineError when inputs are missing, or the release exists with other model files or is corrupt;
+ * @throws PipelineError, before anything is written, when the model failed the gate (see
+ *   {@link requireGatePassed}) or inputs are missing or stale; PipelineError when the release exists with
+ *   other model files or is corrupt, or a folder is read-only (see {@link describeWriteError});
  *   MissingConfigError / ReleaseClientError from the GitHub side.
  */
 export async function publish(
@@ -106,7 +185,7 @@ export async function publish(
   options: { client?: GitHubReleaseClient } = {},
 ): Promise<PublishResult> {
   const version = publishVersion(ctx);
-  const evaluated = await readRecord<{ weights_sha256: string }>(
+  const evaluated = await readRecord<Partial<EvaluatedRecord>>(
     resolvePath(ctx, PATHS.evaluated),
     'run the evaluate stage first',
   );
@@ -116,16 +195,19 @@ export async function publish(
   );
   requireSame(
     'models/weights.bin',
-    evaluated.weights_sha256,
+    evaluated.weights_sha256 ?? '',
     weightsSha256,
     'metrics.json describes another model: run the evaluate stage before publish',
   );
+  const metricsSha256 = await fileSha256(resolvePath(ctx, PATHS.metrics), 'run the evaluate stage first');
+  requireGatePassed(ctx, evaluated, metricsSha256);
   const stats = await readRecord<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
   const metrics = await readRecord<Record<string, unknown>>(
     resolvePath(ctx, PATHS.metrics),
     'run the evaluate stage first',
   );
   const distDir = resolvePath(ctx, PATHS.dist);
+  const action = `cannot publish model-v${version}`;
   let manifest!: BundleManifest;
   await replaceDirAtomic(distDir, async (dir) => {
     for (const file of MODEL_FILES) {
@@ -147,13 +229,23 @@ export async function publish(
       },
       metrics,
     });
+  }).catch((error: unknown) => {
+    throw describeWriteError(error, action, `the bundle folder ${distDir}`, 'make it writable');
   });
 
   const tag = `model-v${version}`;
-  const releaseDir = path.join(resolvePath(ctx, ctx.params.publish.registry_dir), tag);
+  const releaseDir = path.join(publishRegistryDir(ctx), tag);
   // Check the GitHub configuration before writing anything to the local registry.
   const client = publishToGitHub(ctx) ? (options.client ?? gitHubClientFromEnv()) : null;
-  const local = await publishLocal(ctx, { tag, releaseDir, distDir, manifest });
+  const registryDir = path.dirname(releaseDir);
+  const local = await publishLocal(ctx, { tag, releaseDir, distDir, manifest }).catch((error: unknown) => {
+    throw describeWriteError(
+      error,
+      action,
+      `the releases folder ${registryDir}`,
+      'make it writable, or point publish.registry_dir (or PUBLISH_REGISTRY_DIR) at a writable folder',
+    );
+  });
   let github: PublishReleaseResult | null = null;
   if (client) {
     github = await publishRelease(client, {
