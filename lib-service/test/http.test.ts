@@ -38,7 +38,7 @@ function service() {
   app.post('/items', (_req, res) => {
     res.status(201).json({});
   });
-  app.get('/items/:id', (req, res) => {
+  app.get('/items/:id', (req) => {
     if (req.params.id === 'boom') throw new Error('secret internals');
     throw new HttpError(404, 'no_such_item', `no item ${req.params.id}`);
   });
