@@ -6,6 +6,7 @@
  * and the start-up compile.
  */
 import { build } from 'esbuild';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +27,7 @@ const externalThirdParty = {
   },
 };
 
-await build({
+const result = await build({
   entryPoints: [path.join(ROOT, workspace, 'src/main.ts')],
   outfile: path.join(ROOT, workspace, 'dist/main.js'),
   bundle: true,
@@ -36,5 +37,14 @@ await build({
   sourcemap: true,
   plugins: [externalThirdParty],
   logLevel: 'warning',
+  write: false,
 });
+// Each file is written beside and renamed into place, so a service starting meanwhile (another
+// `npm start`, a test) never reads half a bundle.
+await mkdir(path.join(ROOT, workspace, 'dist'), { recursive: true });
+for (const file of result.outputFiles) {
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  await writeFile(temporary, file.contents);
+  await rename(temporary, file.path);
+}
 console.error(`built ${workspace}/dist/main.js`);

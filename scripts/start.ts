@@ -1,137 +1,225 @@
 /**
- * `npm start`: the main job on the embedded default.
+ * `npm start [-- --logs]`: the main job on the embedded default.
  *
- * 1. If the local releases folder (params.yaml publish.registry_dir, or MODEL_REGISTRY_DIR) has no
- *    `model-v*` release, run the training pipeline (prepare → train → evaluate → publish).
- * 2. Bundle model-service and the app (esbuild) and start model-service on the local releases
- *    (MODEL_SERVICE_PORT, default 5001), wait until it is ready, then the app (APP_PORT, default 8080)
- *    pointed at it.
- * 3. Print the URL. Ctrl-C (SIGINT) or SIGTERM stops both cleanly; if either exits on its own, the other
- *    is stopped and `npm start` exits 1.
+ * 1. If the releases folder (MODEL_REGISTRY_DIR, else params.yaml publish.registry_dir) has no `model-v*`
+ *    release, run the training pipeline (prepare → train → evaluate → publish), publishing into it.
+ * 2. Bundle model-service and the app (esbuild), start model-service on that folder (MODEL_SERVICE_PORT,
+ *    default 5001), wait until it is ready, then the app (APP_PORT, default 8080) pointed at it.
+ * 3. Print the URLs. SIGINT (Ctrl-C), SIGTERM or SIGHUP stops every process it started (SIGKILL after
+ *    15 s) and exits 0; if a step fails or a service exits on its own, it stops the rest and exits 1.
+ *
+ * The terminal gets one line per step; the processes' own output (JSON logs) goes to
+ * START_LOG_DIR (default .cache/start/): pipeline.log, build.log, model-service.log, app.log, and to the
+ * terminal too with `--logs`. A failing step shows the last lines of its log.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { LocalRegistry } from '@restaurant-sentiment/lib-version';
-import { pino } from 'pino';
+import { parseArgs } from 'node:util';
+import { formatTag } from '@restaurant-sentiment/lib-version';
 import { loadParams } from '../pipeline/src/params.js';
-import { runPipeline } from '../pipeline/src/runner/dvc.js';
+import { describeExit, LogFile, Supervisor, type Supervised } from './start/processes.js';
+import {
+  browserUrl,
+  displayDir,
+  displayFile,
+  formatDuration,
+  Progress,
+  type Step,
+} from './start/progress.js';
+import { buildServices, ProcessFailedError, startService } from './start/services.js';
+import {
+  formatHeadlineMetrics,
+  listReleases,
+  readHeadlineMetrics,
+  runTraining,
+  StageFailedError,
+} from './start/training.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const log = pino({ base: { component: 'start' }, level: process.env.LOG_LEVEL ?? 'info' });
-/** Node flags the services run with (as their own `npm start`). */
-const SERVICE_FLAGS = ['--max-old-space-size=160', '--enable-source-maps'];
+const USAGE = 'usage: npm start [-- --logs]   (--logs: also print the services’ logs here)';
+/** How long stopping waits for each process before SIGKILL (ms). */
+const STOP_TIMEOUT_MS = 15_000;
 
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`)),
-    );
-  });
+/** Thrown after a step has printed why it failed: exit 1 without another message. */
+class StepFailed extends Error {}
+
+const processes = new Supervisor();
+const logs: LogFile[] = [];
+let stopping = false;
+let progress = new Progress(process.stdout);
+
+/** Stops every process started, closes the logs and exits with `code`; later calls do nothing. */
+async function shutdown(code: number, announce?: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const step = announce ? progress.begin(announce) : null;
+  await processes.stopAll(STOP_TIMEOUT_MS);
+  step?.done('done');
+  // Bounded: a log file on a failing disk must not keep the process from exiting.
+  await Promise.race([Promise.all(logs.map((log) => log.close())), delay(2_000)]);
+  process.exit(code);
 }
 
-interface Service {
-  name: string;
-  child: ChildProcess;
-  /** Resolves with the URL the service prints once ready ("... ready on <url> ..."). */
-  ready: Promise<string>;
-  exited: Promise<number | null>;
+/** The lines shown under a failed step: where its log is and its last lines. */
+function logTail(log: LogFile): string[] {
+  const tail = log.tail();
+  return [`last lines of ${displayFile(ROOT, log.file)}:`, ...(tail.length ? tail : ['(empty)'])];
 }
 
-/** Starts a bundled service; its stdout is passed through, its "ready on" line awaited. */
-function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, [...SERVICE_FLAGS, entry], {
-    cwd: path.dirname(path.dirname(entry)),
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      buffer += chunk.toString();
-      const match = /ready on (http:\/\/\S+)/.exec(buffer);
-      if (match) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
-  });
-  ready.catch(() => {});
-  return { name, child, ready, exited };
+/**
+ * Runs `body` as a step: prints its outcome, or why it failed and throws StepFailed. While stopping, a
+ * failure (the process was stopped) is not reported and the returned promise never settles.
+ */
+async function runStep<T>(
+  label: string,
+  body: () => Promise<T>,
+  outcome: (value: T, step: Step) => string | Promise<string>,
+): Promise<T> {
+  const step = progress.begin(label);
+  let value: T;
+  try {
+    value = await body();
+  } catch (error) {
+    if (stopping) return new Promise<never>(() => {});
+    if (error instanceof StageFailedError)
+      step.fail(`failed in stage ${error.stage} (${error.how})`, logTail(error.log));
+    else if (error instanceof ProcessFailedError)
+      step.fail(`failed (${describeExit(error.exit)})`, logTail(error.log));
+    else step.fail(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new StepFailed();
+  }
+  step.done(await outcome(value, step));
+  return value;
 }
-
-/** Stops services with SIGTERM (SIGKILL after 15 s). */
-async function stopAll(services: Service[]): Promise<void> {
-  await Promise.all(
-    services.map(async (s) => {
-      if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-      s.child.kill('SIGTERM');
-      const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-      await s.exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
-/** Every service started so far (stopped on any failure). */
-const started: Service[] = [];
 
 async function main(): Promise<void> {
-  const params = await loadParams(ROOT);
-  const registry = path.resolve(ROOT, process.env.MODEL_REGISTRY_DIR ?? params.publish.registry_dir);
-  const local = new LocalRegistry(registry);
-  if ((await local.listVersions()).length === 0) {
-    log.info({ registry }, 'no model release found: running the training pipeline');
-    await runPipeline(ROOT, [], (stage) => log.info({ stage: stage.name }, 'stage'));
+  let options: { logs?: boolean; help?: boolean };
+  try {
+    options = parseArgs({
+      options: { logs: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`start: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
   }
-  log.info({ registry, versions: await local.listVersions() }, 'model releases available');
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  // A closed terminal must not take the orchestrator down before it has stopped the services.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => void shutdown(0, `Stopping (${signal})`));
 
-  for (const workspace of ['model-service', 'app'])
-    await run(process.execPath, ['scripts/build-service.mjs', workspace]);
-
-  const services = started;
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await stopAll(services);
-    process.exit(code);
+  progress = new Progress(process.stdout, !options.logs);
+  const tee = options.logs ? { stdout: process.stdout, stderr: process.stderr } : null;
+  const logDir = path.resolve(ROOT, process.env.START_LOG_DIR || '.cache/start');
+  const openLog = (name: string) => {
+    const log = new LogFile(path.join(logDir, `${name}.log`), tee);
+    logs.push(log);
+    return log;
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
 
-  const modelService = startService('model-service', path.join(ROOT, 'model-service/dist/main.js'), {
-    PORT: process.env.MODEL_SERVICE_PORT ?? '5001',
-    HOST: process.env.MODEL_SERVICE_HOST ?? '127.0.0.1',
-    MODEL_SOURCE: 'local',
-    MODEL_REGISTRY_DIR: registry,
-  });
-  services.push(modelService);
-  const modelServiceUrl = await modelService.ready;
-  const app = startService('app', path.join(ROOT, 'app/dist/main.js'), {
-    PORT: process.env.APP_PORT ?? '8080',
-    MODEL_SERVICE_URL: modelServiceUrl,
-  });
-  services.push(app);
-  const appUrl = await app.ready;
-  const { model } = (await (await fetch(`${modelServiceUrl}/version`)).json()) as { model: string };
-  for (const s of services) {
-    void s.exited.then(async (code) => {
+  const params = await loadParams(ROOT);
+  const registryDir = path.resolve(ROOT, process.env.MODEL_REGISTRY_DIR || params.publish.registry_dir);
+  const shownRegistry = displayDir(ROOT, registryDir);
+  const releases = await listReleases(registryDir);
+  if (releases.length === 0) {
+    const log = openLog('pipeline');
+    await runStep(
+      `Training the model (no release in ${shownRegistry})`,
+      async () => {
+        await runTraining({ root: ROOT, registryDir, processes, log });
+        if ((await listReleases(registryDir)).length === 0)
+          throw new Error(`the pipeline published no release in ${shownRegistry}`);
+        return readHeadlineMetrics(ROOT);
+      },
+      (metrics, step) => `done in ${formatDuration(step.elapsedMs())}: ${formatHeadlineMetrics(metrics)}`,
+    );
+  } else {
+    const found =
+      releases.length === 1
+        ? `Found ${releases[0]} in ${shownRegistry}`
+        : `Found ${releases.length} model releases in ${shownRegistry}, newest ${releases[0]}`;
+    progress.line(`${found} (no training needed)`);
+  }
+
+  const buildLog = openLog('build');
+  await runStep(
+    'Building model-service and the app',
+    () => buildServices(ROOT, ['model-service', 'app'], processes, buildLog),
+    (_, step) => `done in ${formatDuration(step.elapsedMs())}`,
+  );
+
+  const modelServiceLog = openLog('model-service');
+  let modelService!: Supervised;
+  const { url: modelServiceUrl, model } = await runStep(
+    'Starting model-service',
+    async () => {
+      const service = startService(
+        ROOT,
+        'model-service',
+        {
+          PORT: process.env.MODEL_SERVICE_PORT || '5001',
+          HOST: process.env.MODEL_SERVICE_HOST || '127.0.0.1',
+          MODEL_SOURCE: 'local',
+          MODEL_REGISTRY_DIR: registryDir,
+        },
+        processes,
+        modelServiceLog,
+      );
+      modelService = service;
+      const url = await service.ready;
+      // The version model-service actually serves (MODEL_VERSION may pick another than the newest).
+      const version = (await (await fetch(`${url}/version`)).json()) as { model: string };
+      return { url, model: formatTag('model', version.model) };
+    },
+    (value, step) => `ready in ${formatDuration(step.elapsedMs())} (${value.model})`,
+  );
+
+  const appLog = openLog('app');
+  let app!: Supervised;
+  const appUrl = await runStep(
+    'Starting the app',
+    () => {
+      const service = startService(
+        ROOT,
+        'app',
+        { PORT: process.env.APP_PORT || '8080', MODEL_SERVICE_URL: modelServiceUrl },
+        processes,
+        appLog,
+      );
+      app = service;
+      return service.ready;
+    },
+    (_, step) => `ready in ${formatDuration(step.elapsedMs())}`,
+  );
+
+  for (const service of [modelService, app]) {
+    void service.exited.then((exit) => {
       if (stopping) return;
-      log.error({ service: s.name, code }, 'a service stopped on its own; stopping the other');
-      await shutdown(1);
+      progress.line(
+        [
+          `\n${service.name} stopped on its own (${describeExit(exit)}); stopping the rest.`,
+          ...logTail(service.log).map((line) => `    ${line}`),
+        ].join('\n'),
+      );
+      void shutdown(1);
     });
   }
   process.stdout.write(
-    `\nRestaurant Sentiment is running: ${appUrl.replace('127.0.0.1', 'localhost')}\n` +
+    `\nRestaurant Sentiment is running: ${browserUrl(appUrl)}\n` +
       `  model-service ${modelServiceUrl} (model ${model}, API docs ${modelServiceUrl}/docs)\n` +
+      `  logs: ${displayFile(ROOT, modelServiceLog.file)}, ${displayFile(ROOT, appLog.file)}\n` +
       `  Ctrl-C stops both.\n`,
   );
 }
 
 main().catch(async (error: unknown) => {
-  process.stderr.write(`start: error: ${error instanceof Error ? error.message : String(error)}\n`);
-  await stopAll(started); // never leave a service running after a failed start
-  process.exit(1);
+  if (stopping) return;
+  if (!(error instanceof StepFailed))
+    process.stderr.write(`start: error: ${error instanceof Error ? error.message : String(error)}\n`);
+  await shutdown(1); // never leave a process running after a failed start
 });
