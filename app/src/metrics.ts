@@ -2,13 +2,7 @@
  * Prometheus metrics of the app (prom-client), every one labelled with `app_version` (a default label of
  * the registry, so process metrics carry it too). No ratio gauges: ratios are PromQL's job.
  */
-import {
-  createHttpMetrics,
-  createRegistry,
-  initCounter,
-  labelCombinations,
-  type HttpMetrics,
-} from '@restaurant-sentiment/lib-service';
+import { createServiceMetrics, initSeries, type HttpMetrics } from '@restaurant-sentiment/lib-service';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -39,11 +33,15 @@ export interface AppMetrics {
  * @param defaults also collect the default process metrics.
  */
 export function createMetrics(appVersion: string, defaults = true): AppMetrics {
-  const registry = createRegistry({ defaultLabels: { app_version: appVersion }, processMetrics: defaults });
+  const { registry, http } = createServiceMetrics({
+    defaultLabels: { app_version: appVersion },
+    processMetrics: defaults,
+    httpBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
   const registers = [registry];
   return {
     registry,
-    http: createHttpMetrics(registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+    http,
     reviewsSubmitted: new Counter({
       name: 'reviews_submitted_total',
       help: 'Reviews submitted through the form (valid ones)',
@@ -96,7 +94,7 @@ export function createMetrics(appVersion: string, defaults = true): AppMetrics {
  * @param memberIds ids of the team members on the People page.
  */
 export function initAppSeries(metrics: AppMetrics, variant: string, memberIds: readonly string[]): void {
-  initCounter(metrics.feedback, labelCombinations({ outcome: FEEDBACK_OUTCOMES }));
-  initCounter(metrics.peopleViews, [{ variant }]);
-  initCounter(metrics.profileClicks, labelCombinations({ member: memberIds, variant: [variant] }));
+  initSeries(metrics.feedback, { outcome: FEEDBACK_OUTCOMES });
+  initSeries(metrics.peopleViews, { variant: [variant] });
+  initSeries(metrics.profileClicks, { member: memberIds, variant: [variant] });
 }

@@ -1,7 +1,14 @@
 /** Registries, zero-initialized counters and the HTTP metrics. */
 import { describe, expect, it } from '@jest/globals';
 import { Counter } from 'prom-client';
-import { createHttpMetrics, createRegistry, initCounter, labelCombinations } from '../src/index.js';
+import {
+  createHttpMetrics,
+  createRegistry,
+  createServiceMetrics,
+  initCounter,
+  initSeries,
+  labelCombinations,
+} from '../src/index.js';
 
 describe('labelCombinations', () => {
   it('is the cartesian product of the label values', () => {
@@ -51,6 +58,28 @@ describe('createHttpMetrics', () => {
     );
     expect(text).toContain(
       'http_request_duration_seconds_bucket{le="0.1",route="/a",method="GET",status="200"} 1',
+    );
+  });
+});
+
+describe('initSeries and createServiceMetrics', () => {
+  it('create every combination at 0 on a registry that already has the HTTP metrics', async () => {
+    const { registry, http } = createServiceMetrics({ processMetrics: false, httpBuckets: [0.1] });
+    const clicks = new Counter({
+      name: 'clicks_total',
+      help: 'h',
+      labelNames: ['member', 'variant'],
+      registers: [registry],
+    });
+    initSeries(clicks, { member: ['ana', 'bo'], variant: ['control'] });
+    http.requests.inc({ route: '/', method: 'GET', status: '200' });
+    http.duration.observe({ route: '/', method: 'GET', status: '200' }, 0.05);
+    const text = await registry.metrics();
+    expect(text).toContain('clicks_total{member="ana",variant="control"} 0');
+    expect(text).toContain('clicks_total{member="bo",variant="control"} 0');
+    expect(text).toContain('http_requests_total{route="/",method="GET",status="200"} 1');
+    expect(text).toContain(
+      'http_request_duration_seconds_bucket{le="0.1",route="/",method="GET",status="200"} 1',
     );
   });
 });

@@ -1,11 +1,5 @@
 /** Prometheus metrics of model-service (prom-client), on a registry of their own per service instance. */
-import {
-  createHttpMetrics,
-  createRegistry,
-  initCounter,
-  labelCombinations,
-  type HttpMetrics,
-} from '@restaurant-sentiment/lib-service';
+import { createServiceMetrics, initSeries, type HttpMetrics } from '@restaurant-sentiment/lib-service';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Values of the `sentiment` label of `model_predictions_total`. */
@@ -35,11 +29,11 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  * @param defaults also collect prom-client's default process metrics (CPU, memory, event loop lag).
  */
 export function createMetrics(defaults = true): ServiceMetrics {
-  const registry = createRegistry({ processMetrics: defaults });
+  const { registry, http } = createServiceMetrics({ processMetrics: defaults, httpBuckets: HTTP_BUCKETS });
   const registers = [registry];
   const metrics: ServiceMetrics = {
     registry,
-    http: createHttpMetrics(registry, HTTP_BUCKETS),
+    http,
     predictions: new Counter({
       name: 'model_predictions_total',
       help: 'Predictions made, by predicted sentiment ("unknown": no known feature in the text) and model version',
@@ -72,14 +66,11 @@ export function createMetrics(defaults = true): ServiceMetrics {
       registers,
     }),
   };
-  initCounter(metrics.feedback, labelCombinations({ agrees: FEEDBACK_AGREES }));
+  initSeries(metrics.feedback, { agrees: FEEDBACK_AGREES });
   return metrics;
 }
 
 /** Creates `model_predictions_total` at 0 for every sentiment of `modelVersion`. */
 export function initModelSeries(metrics: ServiceMetrics, modelVersion: string): void {
-  initCounter(
-    metrics.predictions,
-    labelCombinations({ sentiment: SENTIMENTS, model_version: [modelVersion] }),
-  );
+  initSeries(metrics.predictions, { sentiment: SENTIMENTS, model_version: [modelVersion] });
 }

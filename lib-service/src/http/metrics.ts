@@ -5,6 +5,7 @@
  * bounded whatever clients send.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { createRegistry, type RegistryOptions } from '../metrics/registry.js';
 
 /** Labels of the HTTP metrics. */
 export type HttpLabel = 'route' | 'method' | 'status';
@@ -43,4 +44,16 @@ export function createHttpMetrics(
       registers,
     }),
   };
+}
+
+/**
+ * A fresh registry (see createRegistry) with the HTTP metrics on it: what every service starts from.
+ * @param options.httpBuckets bucket upper bounds of `http_request_duration_seconds` in seconds.
+ */
+export function createServiceMetrics(options: RegistryOptions & { httpBuckets?: number[] } = {}): {
+  registry: Registry;
+  http: HttpMetrics;
+} {
+  const registry = createRegistry(options);
+  return { registry, http: createHttpMetrics(registry, options.httpBuckets) };
 }

@@ -43,3 +43,14 @@ export function labelCombinations<L extends string>(
   }
   return sets as Array<Record<L, string>>;
 }
+
+/**
+ * {@link initCounter} for every combination of the given label values, e.g.
+ * `initSeries(feedback, {outcome: ['correct', 'wrong']})`.
+ */
+export function initSeries<L extends string>(
+  counter: Counter<L>,
+  values: Record<L, readonly string[]>,
+): void {
+  initCounter(counter, labelCombinations(values));
+}
