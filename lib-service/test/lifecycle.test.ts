@@ -44,24 +44,24 @@ describe('listen', () => {
 
 describe('gracefulStop', () => {
   it('lets an in-flight request finish, then cleans up; a second call returns the same promise', async () => {
+    const events: string[] = [];
     const app = express();
     app.get('/slow', (_req, res) => {
-      setTimeout(() => res.json({ done: true }), 200);
+      setTimeout(() => {
+        res.json({ done: true });
+        events.push('responded');
+      }, 200);
     });
     const { server, url } = await listen(app, { port: 0, host: '127.0.0.1' });
     const { log, lines } = memoryLogger();
-    const events: string[] = [];
     const stop = gracefulStop(server, { timeoutMs: 5_000, log, cleanUp: () => void events.push('cleanUp') });
-    const response = fetch(`${url}/slow`).then(async (r) => {
-      events.push('response');
-      return r.json();
-    });
+    const response = fetch(`${url}/slow`).then((r) => r.json());
     await new Promise((resolve) => setTimeout(resolve, 50));
     const first = stop();
     expect(stop()).toBe(first);
     await first;
+    expect(events).toEqual(['responded', 'cleanUp']);
     expect(await response).toEqual({ done: true });
-    expect(events).toEqual(['response', 'cleanUp']);
     expect(lines.map((l) => l.msg)).toEqual([
       'stopping: no new connections; finishing in-flight requests',
       'stopped',
