@@ -112,6 +112,12 @@ async function main(): Promise<void> {
   process.stderr.on('error', () => {});
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(0, `Stopping (${signal})`));
+  // npm forwards only SIGINT and SIGTERM: a SIGHUP (closed terminal) ends npm and leaves this process
+  // orphaned. Reparenting is how that shows; treat it as the hang-up it was. (Checked every 500 ms.)
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown(0, 'Stopping (parent process gone)');
+  }, 500).unref();
 
   progress = new Progress(process.stdout, !options.logs);
   const tee = options.logs ? { stdout: process.stdout, stderr: process.stderr } : null;

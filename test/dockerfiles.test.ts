@@ -319,6 +319,8 @@ describe.each(SERVICES)('$component/Dockerfile', ({ component, port }) => {
     const start = (pkg as PackageJson & { scripts?: Record<string, string> }).scripts?.start ?? '';
     const cmd = execForm(ofKind(final, 'CMD')[0]);
     expect(start).toContain(cmd.join(' '));
+    // `exec`: the shell npm runs the script in must not stand between a signal and the server.
+    expect(start).toContain(`&& exec ${cmd.join(' ')}`);
   });
 });
 

@@ -120,6 +120,15 @@ describe('npm start', () => {
     );
   });
 
+  it('SIGHUP to the PID of `npm start` (npm does not forward it) still stops both services', async () => {
+    const logDir = path.join(tmp, 'logs-npm-hup');
+    const result = await startAndSignal('npm', ['start', '--silent'], 'SIGHUP', logDir);
+    expect(result.services).toEqual(SERVICES);
+    // npm itself dies of the SIGHUP; start.ts notices it was orphaned and stops what it started.
+    expect(result.left).toEqual([]);
+    expect(result.portsFree).toEqual([true, true]);
+  });
+
   it('SIGTERM to the PID of `tsx scripts/start.ts` (tsx relays it to node) stops both services', async () => {
     const logDir = path.join(tmp, 'logs-tsx');
     const tsx = path.join(ROOT, 'node_modules/.bin/tsx');

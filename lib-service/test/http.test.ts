@@ -45,6 +45,9 @@ function service() {
   app.post('/echo', (req, res) => {
     res.json({ echo: req.body, requestId: res.locals.requestId });
   });
+  app.get(['/old', '/older'], (_req, res) => {
+    res.redirect(303, '/items');
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -185,6 +188,19 @@ describe('methodNotAllowed', () => {
     expect([param.status, param.headers.allow]).toEqual([405, 'GET, HEAD, OPTIONS']);
     expect(await count({ route: '/items', method: 'DELETE', status: '405' })).toBe(1);
     expect(await count({ route: '/items/:id', method: 'PUT', status: '405' })).toBe(1);
+  });
+
+  it('labels a route with several paths by the path requested, 405s included', async () => {
+    const { app, count } = service();
+    await request(app).get('/old').expect(303);
+    await request(app).get('/older').expect(303);
+    await request(app).get('/older').expect(303);
+    const res = await request(app).delete('/older').expect(405);
+    expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
+    expect(await count({ route: '/old', method: 'GET' })).toBe(1);
+    expect(await count({ route: '/older', method: 'GET' })).toBe(2);
+    expect(await count({ route: '/older', method: 'DELETE', status: '405' })).toBe(1);
+    expect(await count({ route: 'unmatched' })).toBe(0);
   });
 
   it('serves every method of a path split over several routes, and HEAD for GET', async () => {

@@ -8,8 +8,9 @@ import { HttpError } from './errors.js';
 
 /** What this module reads of Express 5's router (package `router` 2.x): its layers and their routes. */
 interface RouterLayer {
-  match(path: string): unknown;
-  route?: { path: string; methods: Record<string, boolean> };
+  /** false, or the match; `pattern` is the path (of several) that matched (router 2.x). */
+  match(path: string): false | { pattern?: unknown };
+  route?: { path: string | string[]; methods: Record<string, boolean> };
 }
 
 /**
@@ -22,8 +23,9 @@ export function allowedMethods(app: Express, path: string): { methods: string[];
   const methods = new Set<string>();
   let route: string | undefined;
   for (const layer of stack) {
-    if (!layer.route || !layer.match(path)) continue;
-    route ??= layer.route.path;
+    const match = layer.route ? layer.match(path) : false;
+    if (!layer.route || !match) continue;
+    route ??= typeof match.pattern === 'string' ? match.pattern : String(layer.route.path);
     for (const [method, on] of Object.entries(layer.route.methods)) {
       if (on && method !== '_all') methods.add(method.toUpperCase());
     }

@@ -45,7 +45,13 @@ export function requestPath(req: Request): string {
  * @param prefixes path prefixes that are labels of their own.
  */
 export function routeLabel(req: Request, prefixes: readonly string[] = []): string {
-  if (req.route?.path !== undefined) return `${req.baseUrl}${String(req.route.path)}`;
+  const template: unknown = req.route?.path;
+  if (typeof template === 'string') return `${req.baseUrl}${template}`;
+  if (Array.isArray(template)) {
+    // A route with several paths (`app.get(['/a', '/b'], ...)`): the one requested, when it is literal.
+    const own = requestPath(req).slice(req.baseUrl.length);
+    return `${req.baseUrl}${template.includes(own) ? own : template.join('|')}`;
+  }
   if (typeof req.res?.locals.route === 'string') return req.res.locals.route;
   const path = requestPath(req);
   for (const prefix of prefixes) {
