@@ -34,6 +34,7 @@ import {
   readHeadlineMetrics,
   runTraining,
   StageFailedError,
+  stageErrorReason,
 } from './start/training.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,9 +83,10 @@ async function runStep<T>(
     value = await body();
   } catch (error) {
     if (stopping) return new Promise<never>(() => {});
-    if (error instanceof StageFailedError)
-      step.fail(`failed in stage ${error.stage} (${error.how})`, logTail(error.log));
-    else if (error instanceof ProcessFailedError)
+    if (error instanceof StageFailedError) {
+      const reason = stageErrorReason(error.stage, error.log.tail());
+      step.fail(`failed in stage ${error.stage} (${reason ?? error.how})`, logTail(error.log));
+    } else if (error instanceof ProcessFailedError)
       step.fail(`failed (${describeExit(error.exit)})`, logTail(error.log));
     else step.fail(`failed: ${error instanceof Error ? error.message : String(error)}`);
     throw new StepFailed();

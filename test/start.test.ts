@@ -12,7 +12,7 @@ import { writeTestRelease } from '../model-service/test/support/bundle.js';
 import { publishRegistryDir } from '../pipeline/src/stages/publish.js';
 import { LogFile } from '../scripts/start/processes.js';
 import { browserUrl, displayDir, displayFile, formatDuration, Progress } from '../scripts/start/progress.js';
-import { formatHeadlineMetrics } from '../scripts/start/training.js';
+import { formatHeadlineMetrics, stageErrorReason } from '../scripts/start/training.js';
 import {
   commandLine,
   descendants,
@@ -230,6 +230,19 @@ describe("npm start's output helpers", () => {
         browserUrl,
       ),
     ).toEqual(['http://localhost:8080', 'http://localhost:8080', 'http://localhost', 'http://app.local:81']);
+  });
+
+  it('stageErrorReason finds the reason a stage printed', () => {
+    const lines = [
+      '{"level":30,"msg":"evaluated"}',
+      '',
+      'evaluate: error: gate failed: test accuracy 0.888268 is below evaluate.min_accuracy 0.99; the model is not published',
+    ];
+    expect(stageErrorReason('evaluate', lines)).toBe(
+      'gate failed: test accuracy 0.888268 is below evaluate.min_accuracy 0.99; the model is not published',
+    );
+    expect(stageErrorReason('train', lines)).toBeUndefined();
+    expect(stageErrorReason('evaluate', ['{"level":50}'])).toBeUndefined();
   });
 
   it('formats the headline metrics, leaving out what metrics.json lacks', () => {

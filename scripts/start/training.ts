@@ -32,6 +32,20 @@ export class StageFailedError extends Error {
 }
 
 /**
+ * The reason a failed stage gave: the last `<stage>: error: <reason>` line a stage command prints on
+ * stderr (pipeline/src/stage.ts), e.g. "gate failed: test accuracy 0.88 is below ...".
+ * @param lines the last lines of the pipeline log, oldest first.
+ * @returns the reason, or undefined when no such line is among them.
+ */
+export function stageErrorReason(stage: string, lines: readonly string[]): string | undefined {
+  const prefix = `${stage}: error: `;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].startsWith(prefix)) return lines[i].slice(prefix.length).trim();
+  }
+  return undefined;
+}
+
+/**
  * Runs every stage of `<root>/dvc.yaml` in dependency order, each command in a shell in its own process
  * group (so stopping `npm start` stops the stage), output to `log`. The publish stage writes into
  * `registryDir` (passed as PUBLISH_REGISTRY_DIR, which overrides params.yaml publish.registry_dir).
