@@ -33,6 +33,8 @@ import {
 } from '../evaluate/metrics.js';
 import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { fitPredictor } from '../model/fit.js';
+import { gateFailedMessage, type EvaluatedRecord } from '../evaluate/gate.js';
+export type { EvaluatedRecord, GateOutcome } from '../evaluate/gate.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
@@ -63,25 +65,6 @@ export interface Metrics {
     majority_baseline: number | null;
   };
   out_of_domain: Record<'amazon' | 'imdb', AccuracyMetrics>;
-}
-
-/** The gate's outcome, recorded in reports/evaluated.json. */
-export interface GateOutcome {
-  /** The metric gated on. */
-  metric: 'test.accuracy';
-  accuracy: number;
-  /** evaluate.min_accuracy when evaluate ran. */
-  min_accuracy: number;
-  passed: boolean;
-}
-
-/** Contents of reports/evaluated.json: what the current metrics.json describes, and the gate. */
-export interface EvaluatedRecord {
-  weights_sha256: string;
-  train_sha256: string;
-  /** sha256 of the metrics.json written with this record. */
-  metrics_sha256: string;
-  gate: GateOutcome;
 }
 
 /**
@@ -260,11 +243,6 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
   );
   if (!record.gate.passed) throw new PipelineError(gateFailedMessage(record.gate));
   return metrics;
-}
-
-/** The message of a failed gate (evaluate's error, and publish's refusal). */
-export function gateFailedMessage(gate: Pick<GateOutcome, 'accuracy' | 'min_accuracy'>): string {
-  return `gate failed: test accuracy ${gate.accuracy} is below evaluate.min_accuracy ${gate.min_accuracy}; the model is not published`;
 }
 
 if (isMain(import.meta.url)) await runStageCli('evaluate', (ctx) => evaluate(ctx).then(() => {}));

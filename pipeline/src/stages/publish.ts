@@ -31,7 +31,7 @@ import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { PATHS } from '../paths.js';
 import { releaseNotes } from '../release/notes.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
-import { gateFailedMessage, type EvaluatedRecord } from './evaluate.js';
+import { gateFailedMessage, type EvaluatedRecord } from '../evaluate/gate.js';
 import type { PrepareStats } from './prepare.js';
 
 /** Outcome of {@link publish}. */
