@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Predictor } from './bundle/bundle.js';
 import { SparseScorer } from './model/sparse-scorer.js';
-import { toTensor, type SparseRow } from './vectorizer/tfidf.js';
+import { densify, toTensor, type FeatureMatrix } from './vectorizer/tfidf.js';
 
 /** A prediction for a text in which at least one feature of the vectorizer fires. */
 export interface KnownPrediction {
@@ -41,27 +41,21 @@ export interface ScoredTexts {
 /** Decision threshold on the positive-class probability. */
 export const THRESHOLD = 0.5;
 
+/** Positive-class probabilities of the rows of `matrix` through the tfjs model; matrix.rows numbers. */
+function scoreMatrixWithTfjs(predictor: Predictor, matrix: FeatureMatrix): Float32Array {
+  return tf.tidy(() => {
+    const x = toTensor(matrix);
+    return (predictor.model.apply(x) as tf.Tensor).reshape([-1]).dataSync() as Float32Array;
+  });
+}
+
 /**
  * Positive-class probabilities for `texts` through tfjs on dense features (the reference path).
  * @returns texts.length numbers in [0, 1] (float32 precision).
  */
 export function scoreTextsWithTfjs(predictor: Predictor, texts: readonly string[]): Float32Array {
   if (texts.length === 0) return new Float32Array(0);
-  return tf.tidy(() => {
-    const x = predictor.vectorizer.transform(texts);
-    return (predictor.model.apply(x) as tf.Tensor).reshape([-1]).dataSync() as Float32Array;
-  });
-}
-
-/** Scores sparse rows through tfjs by densifying them (same values as {@link scoreTextsWithTfjs}). */
-function scoreRowsWithTfjs(predictor: Predictor, rows: readonly SparseRow[]): Float32Array {
-  const columns = predictor.vectorizer.nFeatures;
-  const data = new Float32Array(rows.length * columns);
-  rows.forEach((row, r) => row.indices.forEach((column, k) => (data[r * columns + column] = row.values[k])));
-  return tf.tidy(() => {
-    const x = toTensor({ data, rows: rows.length, columns });
-    return (predictor.model.apply(x) as tf.Tensor).reshape([-1]).dataSync() as Float32Array;
-  });
+  return scoreMatrixWithTfjs(predictor, predictor.vectorizer.transformMatrix(texts));
 }
 
 /** Sparse scorers by model; null where the model needs tfjs. Built on first use. */
@@ -90,7 +84,9 @@ export function scoreTextsWithFeatures(predictor: Predictor, texts: readonly str
   const rows = predictor.vectorizer.transformSparse(texts);
   const knownFeatures = Uint32Array.from(rows, (row) => row.indices.length);
   const scorer = sparseScorer(predictor);
-  const scores = scorer ? scorer.score(rows) : scoreRowsWithTfjs(predictor, rows);
+  const scores = scorer
+    ? scorer.score(rows)
+    : scoreMatrixWithTfjs(predictor, densify(rows, predictor.vectorizer.nFeatures));
   return { scores, knownFeatures };
 }
 
@@ -100,11 +96,7 @@ export function scoreTextsWithFeatures(predictor: Predictor, texts: readonly str
  * @returns texts.length numbers in [0, 1].
  */
 export function scoreTexts(predictor: Predictor, texts: readonly string[]): Float32Array {
-  if (texts.length === 0) return new Float32Array(0);
-  const scorer = sparseScorer(predictor);
-  return scorer
-    ? scorer.score(predictor.vectorizer.transformSparse(texts))
-    : scoreTextsWithTfjs(predictor, texts);
+  return scoreTextsWithFeatures(predictor, texts).scores;
 }
 
 /** The prediction for a text without any known feature. */

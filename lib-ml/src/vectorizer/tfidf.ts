@@ -50,6 +50,19 @@ export function toTensor(matrix: FeatureMatrix): tf.Tensor2D {
 }
 
 /**
+ * Sparse rows as a dense row-major matrix (zeros elsewhere).
+ * @param rows rows.length sparse rows, each column index < `columns`.
+ * @returns a matrix of shape [rows.length, columns].
+ */
+export function densify(rows: readonly SparseRow[], columns: number): FeatureMatrix {
+  const data = new Float32Array(rows.length * columns);
+  rows.forEach(({ indices, values }, i) => {
+    for (let k = 0; k < indices.length; k++) data[i * columns + indices[k]] = values[k];
+  });
+  return { data, rows: rows.length, columns };
+}
+
+/**
  * The given rows of `matrix`, in the given order, as a new matrix (a copy).
  * @param rows row indices, each in [0, matrix.rows).
  */
@@ -272,14 +285,7 @@ export class TfidfVectorizer {
    * @throws VectorizerStateError before fit.
    */
   transformMatrix(texts: readonly string[]): FeatureMatrix {
-    this.assertFitted();
-    const columns = this.nFeatures;
-    const data = new Float32Array(texts.length * columns);
-    texts.forEach((text, i) => {
-      const { indices, values } = this.vectorize(analyze(text));
-      for (let k = 0; k < indices.length; k++) data[i * columns + indices[k]] = values[k];
-    });
-    return { data, rows: texts.length, columns };
+    return densify(this.transformSparse(texts), this.nFeatures);
   }
 
   /**
