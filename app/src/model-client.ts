@@ -2,11 +2,9 @@
  * HTTP client of model-service (predict, feedback, version), with a timeout and call metrics. Every call
  * carries the `x-request-id` of the page request that caused it, so the logs of both services correlate.
  */
+import { REQUEST_ID_HEADER } from '@restaurant-sentiment/lib-service';
 import { z } from 'zod';
 import type { AppMetrics } from './metrics.js';
-
-/** Header carrying the request id to model-service (the same one lib-service's middleware reads). */
-export const REQUEST_ID_HEADER = 'x-request-id';
 
 const knownFeatures = z.number().int().min(0);
 const modelVersion = z.string().min(1);

@@ -2,7 +2,6 @@
  * The review web app (Express 5, server-rendered with Eta, auto-escaped). No client-side script: the
  * Content-Security-Policy allows scripts from nowhere.
  */
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Eta } from 'eta';
 import {
@@ -83,12 +82,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/static', express.static(path.join(APP_DIR, 'public'), { maxAge: '1h', index: false }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 }));
 
-  /**
-   * The id sent as `x-request-id` on every model-service call made for this request: the one lib-service's
-   * middleware put on `res.locals.requestId` (also the app's `x-request-id` response header), else a new one.
-   */
-  const requestIdFor = (res: Response): string => requestIdOf(res) ?? (res.locals.requestId = randomUUID());
-
   /** Renders a page inside the layout; `modelVersion` is asked from model-service unless given. */
   const render = async (
     res: Response,
@@ -98,7 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   ): Promise<void> => {
     const modelVersion =
       (data.modelVersion as string | undefined) ??
-      (await modelService.modelVersion({ requestId: requestIdFor(res) }));
+      (await modelService.modelVersion({ requestId: requestIdOf(res) }));
     const html = eta.render(view, { ...data, appVersion, modelVersion, variant: config.variant });
     res.status(status).type('html').send(html);
   };
@@ -163,7 +156,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
     metrics.reviewsSubmitted.inc();
     metrics.reviewLength.observe(review.length);
-    const prediction = await modelService.predict(review, requestIdFor(res));
+    const prediction = await modelService.predict(review, requestIdOf(res));
     metrics.predictions.inc({ sentiment: prediction.sentiment, model_version: prediction.modelVersion });
     await render(res, 'result', {
       title: prediction.sentiment === 'unknown' ? 'Can’t tell' : 'Result',
@@ -207,12 +200,8 @@ export function createApp(deps: AppDeps): express.Express {
       return;
     }
     const { label, predictedLabel, outcome } = feedback;
-    await modelService.feedback(
-      predictedLabel === undefined
-        ? { text: review, label, modelVersion }
-        : { text: review, label, predictedLabel, modelVersion },
-      requestIdFor(res),
-    );
+    // predictedLabel is left out of the JSON body when undefined (a "can't tell" result).
+    await modelService.feedback({ text: review, label, predictedLabel, modelVersion }, requestIdOf(res));
     metrics.feedback.inc({ outcome });
     const names = ['negative', 'positive'] as const;
     await render(res, 'thanks', {
