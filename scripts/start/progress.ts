@@ -18,8 +18,7 @@ export function formatDuration(ms: number): string {
  * ("releases/"), absolute otherwise ("/tmp/registry/").
  */
 export function displayDir(root: string, dir: string): string {
-  const relative = path.relative(root, dir);
-  const shown = relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+  const shown = displayFile(root, dir);
   return shown.endsWith('/') ? shown : `${shown}/`;
 }
 

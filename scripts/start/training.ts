@@ -7,7 +7,7 @@ import path from 'node:path';
 import { formatTag, LocalRegistry } from '@restaurant-sentiment/lib-version';
 import semver from 'semver';
 import { PATHS } from '../../pipeline/src/paths.js';
-import { loadPipeline } from '../../pipeline/src/runner/dvc.js';
+import { runPipeline } from '../../pipeline/src/runner/dvc.js';
 import { describeExit, type LogFile, type Supervisor } from './processes.js';
 
 /**
@@ -62,21 +62,24 @@ export async function runTraining(options: {
 }): Promise<void> {
   const { root, registryDir, processes, log, onStage = () => {} } = options;
   const env = { ...process.env, PUBLISH_REGISTRY_DIR: registryDir };
-  for (const stage of await loadPipeline(root)) {
-    onStage(stage.name);
-    for (const cmd of stage.cmd) {
+  await runPipeline(
+    root,
+    [],
+    (stage) => onStage(stage.name),
+    env,
+    async (cmd, cwd, stage, commandEnv) => {
       log.write(Buffer.from(`\n==> stage ${stage.name}: ${cmd}\n`), 'stderr');
       const run = processes.spawn(`stage ${stage.name}`, cmd, [], {
-        cwd: path.resolve(root, stage.wdir),
-        env,
+        cwd,
+        env: commandEnv,
         shell: true,
         ownGroup: true,
         log,
       });
       const exit = await run.exited;
       if (exit.code !== 0) throw new StageFailedError(stage.name, describeExit(exit), log);
-    }
-  }
+    },
+  );
 }
 
 /** The held-out test metrics `npm start` reports after training. */

@@ -123,15 +123,30 @@ export function runCommand(
 }
 
 /**
+ * Runs one `cmd` of `stage` in `cwd`; rejects when it fails. {@link runCommand} is the default; `npm start`
+ * passes its own, which logs to a file and stops the command's process group on Ctrl-C.
+ */
+export type StageCommandRunner = (
+  cmd: string,
+  cwd: string,
+  stage: DvcStage,
+  env: NodeJS.ProcessEnv,
+) => Promise<void>;
+
+/**
  * Runs the named stages (all when `only` is empty) in dependency order.
  * @param onStage called before each stage.
- * @throws PipelineError for an unknown stage name or a failing stage (later stages do not run).
+ * @param run runs each command (default: {@link runCommand}, stdio inherited).
+ * @throws PipelineError for an unknown stage name or a failing stage (later stages do not run); what
+ *   `run` throws.
  */
 export async function runPipeline(
   root: string,
   only: readonly string[] = [],
   onStage: (stage: DvcStage) => void = () => {},
   env: NodeJS.ProcessEnv = process.env,
+  run: StageCommandRunner = (cmd, cwd, stage, commandEnv) =>
+    runCommand(cmd, cwd, `stage ${stage.name}`, commandEnv),
 ): Promise<DvcStage[]> {
   const stages = await loadPipeline(root);
   const unknown = only.filter((name) => !stages.some((s) => s.name === name));
@@ -143,8 +158,7 @@ export async function runPipeline(
   const selected = only.length ? stages.filter((s) => only.includes(s.name)) : stages;
   for (const stage of selected) {
     onStage(stage);
-    for (const cmd of stage.cmd)
-      await runCommand(cmd, path.resolve(root, stage.wdir), `stage ${stage.name}`, env);
+    for (const cmd of stage.cmd) await run(cmd, path.resolve(root, stage.wdir), stage, env);
   }
   return selected;
 }
