@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { requestPath } from '@restaurant-sentiment/lib-service';
 import express, { type Request, type Response } from 'express';
 
 const require = createRequire(import.meta.url);
@@ -77,7 +78,7 @@ export function addDocsRoutes(app: express.Express, title = 'model-service API')
   const html = docsHtml(title);
   // Express matches "/docs" and "/docs/" alike (non-strict routing): the raw URL tells them apart.
   app.get('/docs', (req: Request, res: Response) => {
-    if (!req.originalUrl.split('?')[0].endsWith('/')) {
+    if (!requestPath(req).endsWith('/')) {
       res.redirect(301, 'docs/');
       return;
     }

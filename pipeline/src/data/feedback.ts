@@ -192,13 +192,10 @@ export function mergeFeedback(
   heldOut: { test: readonly LabelledRow[]; fresh: readonly LabelledRow[] },
   records: readonly FeedbackRecord[],
 ): FeedbackMerge {
-  const latest = new Map<string, FeedbackRecord>();
-  let superseded = 0;
-  for (const record of records) {
-    const key = textKey(record.text);
-    if (latest.has(key)) superseded++;
-    latest.set(key, record);
-  }
+  const keys = records.map((record) => textKey(record.text));
+  /** The index of the latest record of each text. */
+  const latest = new Map(keys.map((key, i) => [key, i]));
+  const superseded = records.length - latest.size;
   const testKeys = new Set(heldOut.test.map((r) => textKey(r.text)));
   const freshKeys = new Set(heldOut.fresh.map((r) => textKey(r.text)));
   const trainIndex = new Map(train.map((r, i) => [textKey(r.text), i]));
@@ -212,8 +209,9 @@ export function mergeFeedback(
     held_out: { test: 0, fresh: 0 },
   };
   // The winning records, oldest first: added rows are appended in that order.
-  for (const record of records.filter((r) => latest.get(textKey(r.text)) === r)) {
-    const key = textKey(record.text);
+  for (const [i, record] of records.entries()) {
+    const key = keys[i];
+    if (latest.get(key) !== i) continue;
     const index = trainIndex.get(key);
     if (testKeys.has(key)) result.held_out.test++;
     else if (freshKeys.has(key)) result.held_out.fresh++;
