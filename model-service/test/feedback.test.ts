@@ -36,6 +36,16 @@ function recordingLog() {
 }
 
 /** Errno-style error. */
+/** model-service's HTTP app with no model, storing feedback with `writer`. */
+const feedbackApp = (writer: FeedbackWriter) =>
+  createApp({
+    state: { model: null, predictor: null },
+    metrics: createMetrics(false),
+    feedback: writer,
+    log: pino({ level: 'silent' }),
+    serviceVersion: 'test',
+  });
+
 const ioError = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
 
 /**
@@ -92,13 +102,7 @@ describe('FeedbackWriter', () => {
   it('writes exactly 200 valid lines for 200 concurrent POST /feedback', async () => {
     const dir = await tempDir();
     const feedback = new FeedbackWriter(dir, 10 * 1024 * 1024, { writerId: 'test' });
-    const app = createApp({
-      state: { model: null, predictor: null },
-      metrics: createMetrics(false),
-      feedback,
-      log: pino({ level: 'silent' }),
-      serviceVersion: 'test',
-    });
+    const app = feedbackApp(feedback);
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         request(app)
@@ -249,13 +253,7 @@ describe('a failed write (injected I/O errors)', () => {
         log,
         openFile: faultyOpen({ write: (call) => (call === 2 ? fault : undefined) }),
       });
-      const app = createApp({
-        state: { model: null, predictor: null },
-        metrics: createMetrics(false),
-        feedback: writer,
-        log: pino({ level: 'silent' }),
-        serviceVersion: 'test',
-      });
+      const app = feedbackApp(writer);
       const post = (text: string) => request(app).post('/feedback').send({ text, label: 1 });
       expect((await post('first')).status).toBe(201);
       const failed = await post('second, lost to the failure');
@@ -290,13 +288,7 @@ describe('a failed write (injected I/O errors)', () => {
         truncate: () => truncateFails,
       }),
     });
-    const app = createApp({
-      state: { model: null, predictor: null },
-      metrics: createMetrics(false),
-      feedback: writer,
-      log: pino({ level: 'silent' }),
-      serviceVersion: 'test',
-    });
+    const app = feedbackApp(writer);
     const post = (text: string) => request(app).post('/feedback').send({ text, label: 0 });
     expect((await post('one')).status).toBe(201);
     expect((await post('two')).body).toEqual({
