@@ -17,6 +17,7 @@ export default {
     '<rootDir>/pipeline',
     '<rootDir>/model-service',
     '<rootDir>/app',
+    '<rootDir>/ops/helm',
     '<rootDir>/test',
   ],
   testMatch: ['**/test/**/*.test.ts'],

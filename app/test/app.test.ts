@@ -455,6 +455,12 @@ describe('headers, static files and unknown paths', () => {
     const res = await request(t.app).get('/healthz').expect(200);
     expect(res.body).toEqual({ status: 'ok', version: TEST_APP_VERSION });
   });
+
+  it('GET /readyz is 200 even when model-service is unreachable (readiness must not cascade)', async () => {
+    await fake.stop();
+    const res = await request(t.app).get('/readyz').expect(200);
+    expect(res.body).toEqual({ status: 'ready', version: TEST_APP_VERSION });
+  });
 });
 
 describe('identity: brand mark and favicon', () => {

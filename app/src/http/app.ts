@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
       log,
       metrics: metrics.http,
       prefixes: ['/static'],
-      quietRoutes: ['/metrics', '/healthz', '/static', '/favicon.ico'],
+      quietRoutes: ['/metrics', '/healthz', '/readyz', '/static', '/favicon.ico'],
     }),
   );
   app.use('/static', express.static(path.join(APP_DIR, 'public'), { maxAge: '1h', index: false }));
@@ -234,6 +234,15 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', version: appVersion });
+  });
+
+  // Readiness: the app is created only after its configuration and team file loaded, so it can serve
+  // every page. It deliberately does not check model-service: were model-service down, every app pod
+  // would turn unready and visitors would get the mesh's bare 503 instead of the app's own page saying
+  // the model cannot be reached. While stopping, the server refuses new connections, which fails the
+  // probe.
+  app.get('/readyz', (_req, res) => {
+    res.json({ status: 'ready', version: appVersion });
   });
 
   app.get('/metrics', async (_req, res) => {
