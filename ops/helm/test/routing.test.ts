@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { createRandom } from '@restaurant-sentiment/lib-ml';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readFeedbackDir } from '../../../pipeline/src/data/feedback.js';
@@ -377,6 +377,31 @@ describe('values checked by the templates', () => {
     expect(error).toBeInstanceOf(HelmError);
     expect((error as HelmError).stderr).toContain(message);
   });
+});
+
+it('refuses a team file with the same member id twice', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-values-'));
+  try {
+    const member = { name: 'A', role: 'R', bio: 'B', profileUrl: 'https://example.org/a' };
+    const file = path.join(dir, 'team.yaml');
+    await writeFile(
+      file,
+      JSON.stringify({
+        app: {
+          team: [
+            { id: 'cook', ...member },
+            { id: 'cook', ...member },
+          ],
+        },
+      }),
+    );
+    const error = await renderChart({ valuesFiles: [file] }).catch((e: unknown) => e);
+    expect((error as HelmError).stderr).toContain(
+      'app.team: the member id "cook" appears twice; the People page and its click metric need unique ids',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe('feedback storage', () => {

@@ -1,0 +1,149 @@
+/**
+ * `rs-canary`: the stable and the canary version side by side on every guardrail of a canary release:
+ * request share, error ratio, p95 latency, wrong-feedback share and prediction mix. The versions are the
+ * `stable` and `canary` variables (defaults v1 and v2, the chart's `stable.version`/`canary.version`);
+ * the canary-minus-stable and canary-over-stable panels are what the CanaryErrorRatioWorse and
+ * CanaryLatencyWorse alerts compare with their thresholds.
+ */
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as units from '@grafana/grafana-foundation-sdk/units';
+import { buildDashboard, IN_NAMESPACE, versionVariable } from './dashboard.js';
+import { barGaugePanel, timeSeriesPanel } from './panels.js';
+
+/** The dashboard's uid. */
+export const CANARY_UID = 'rs-canary';
+
+/** Default values of the version pickers (the chart's default stable.version and canary.version). */
+export const DEFAULT_STABLE = 'v1';
+export const DEFAULT_CANARY = 'v2';
+
+/** Matcher of both compared versions. */
+const BOTH = `${IN_NAMESPACE}, version=~"$stable|$canary"`;
+const STABLE = `${IN_NAMESPACE}, version="$stable"`;
+const CANARY = `${IN_NAMESPACE}, version="$canary"`;
+
+const BY_COMPONENT_VERSION = '{{component}} {{version}}';
+
+/** Builds the canary comparison dashboard model. */
+export function canaryDashboard(): dashboard.Dashboard {
+  const ratio = 'component_version:http_requests_5xx:ratio_rate5m';
+  const p95 = 'component_version:http_request_duration_seconds:p95_5m';
+  const requests = 'component_version:http_requests:rate5m';
+  return buildDashboard({
+    uid: CANARY_UID,
+    title: 'Restaurant Sentiment / Canary: stable vs canary',
+    description:
+      'The stable and the canary version side by side on every guardrail: request share, 5xx ratio, p95 latency, wrong-feedback share and prediction mix.',
+    from: 'now-3h',
+    variables: [
+      versionVariable('stable', 'Stable', DEFAULT_STABLE),
+      versionVariable('canary', 'Canary', DEFAULT_CANARY),
+    ],
+    rows: [
+      {
+        title: 'Traffic',
+        panels: [
+          timeSeriesPanel({
+            title: 'Request share per version',
+            description:
+              "Each version's share of its component's requests, 5 minute windows (ratio of component_version:http_requests:rate5m to the component's total). The app's share follows the routing weights for new users plus the sticky users; model-service follows the app.",
+            unit: units.PercentUnit,
+            queries: [
+              {
+                expr: `sum by (component, version) (${requests}{${BOTH}}) / ignoring (version) group_left () sum by (component) (${requests}{${IN_NAMESPACE}})`,
+                legend: BY_COMPONENT_VERSION,
+              },
+            ],
+            min: 0,
+            max: 1,
+          }),
+          timeSeriesPanel({
+            title: 'Request rate per version',
+            description:
+              'Requests per second per component and version, 5 minute windows (component_version:http_requests:rate5m).',
+            unit: units.RequestsPerSecond,
+            queries: [
+              { expr: `sum by (component, version) (${requests}{${BOTH}})`, legend: BY_COMPONENT_VERSION },
+            ],
+            min: 0,
+          }),
+        ],
+      },
+      {
+        title: 'Errors',
+        panels: [
+          timeSeriesPanel({
+            title: '5xx ratio: stable and canary',
+            description: `Share of requests answered with a 5xx status per component, stable and canary, 5 minute windows (ratio, ${ratio}).`,
+            unit: units.PercentUnit,
+            queries: [{ expr: `${ratio}{${BOTH}}`, legend: BY_COMPONENT_VERSION }],
+            min: 0,
+          }),
+          timeSeriesPanel({
+            title: '5xx ratio: canary minus stable',
+            description:
+              "Canary's 5xx ratio minus stable's per component (difference of two ratios; above 0: the canary fails more often). CanaryErrorRatioWorse fires when it exceeds monitoring.prometheusRule.thresholds.canaryErrorRatioMargin.",
+            unit: units.PercentUnit,
+            queries: [
+              {
+                expr: `${ratio}{${CANARY}} - ignoring (version) ${ratio}{${STABLE}}`,
+                legend: '{{component}}',
+              },
+            ],
+          }),
+        ],
+      },
+      {
+        title: 'Latency',
+        panels: [
+          timeSeriesPanel({
+            title: 'p95 latency: stable and canary',
+            description: `95th percentile of the request duration per component, stable and canary, 5 minute windows (${p95}).`,
+            unit: units.Seconds,
+            queries: [{ expr: `${p95}{${BOTH}}`, legend: BY_COMPONENT_VERSION }],
+            min: 0,
+          }),
+          timeSeriesPanel({
+            title: 'p95 latency: canary over stable',
+            description:
+              "Canary's p95 latency divided by stable's per component (a factor: 1 = as fast, 2 = twice as slow). CanaryLatencyWorse fires when it exceeds monitoring.prometheusRule.thresholds.canaryLatencyFactor.",
+            unit: units.NoUnit,
+            queries: [
+              { expr: `${p95}{${CANARY}} / ignoring (version) ${p95}{${STABLE}}`, legend: '{{component}}' },
+            ],
+            min: 0,
+            decimals: 2,
+          }),
+        ],
+      },
+      {
+        title: 'Model quality',
+        panels: [
+          timeSeriesPanel({
+            title: 'Wrong-feedback share: stable and canary',
+            description:
+              'Share of feedback saying the prediction was wrong, stable and canary, over the last hour (ratio, version:feedback_wrong:ratio_rate1h). WrongFeedbackShareHigh fires above monitoring.prometheusRule.thresholds.wrongFeedbackShare once enough answers came in.',
+            unit: units.PercentUnit,
+            queries: [{ expr: `version:feedback_wrong:ratio_rate1h{${BOTH}}`, legend: '{{version}}' }],
+            min: 0,
+            max: 1,
+          }),
+          barGaugePanel({
+            title: 'Prediction mix: stable and canary',
+            description:
+              'Share of predictions per sentiment, stable and canary, over the last 5 minutes (ratio, version:model_predictions:share_rate5m). A new model that shifts the mix predicts differently, for better or worse: check the wrong-feedback share next to it.',
+            unit: units.PercentUnit,
+            queries: [
+              {
+                expr: `version:model_predictions:share_rate5m{${BOTH}}`,
+                legend: '{{sentiment}} ({{version}})',
+              },
+            ],
+            min: 0,
+            max: 1,
+          }),
+        ],
+      },
+    ],
+  });
+}

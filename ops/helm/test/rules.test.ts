@@ -1,0 +1,357 @@
+/**
+ * The chart's PrometheusRule: it holds exactly the recording rules and alerts of the design contract,
+ * every alert has `for`, a severity, a summary, a description and a runbook_url pointing at its own
+ * section of docs/runbooks.md, thresholds and the stable version come from values, and the rendered
+ * `spec.groups` is a valid rule file (`promtool check rules`) that passes the committed promtool unit
+ * tests in ops/helm/test/promtool/ (`promtool test rules`: every alert fires when it should and stays
+ * silent just under its threshold; the key recording rules give exact values).
+ *
+ * Needs /usr/bin/promtool (Debian `prometheus`, or PROMTOOL_PATH): the promtool tests are skipped with a
+ * warning when it is missing, and fail when CI=true.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { OPS_HELM_DIR, REPO_ROOT } from '../src/helm/binary.js';
+import { findObject, renderChart, type K8sObject } from '../src/helm/render.js';
+import {
+  alertRules,
+  levelTwoHeadings,
+  recordNames,
+  ruleFileOf,
+  ruleFileText,
+  runbookAnchor,
+  type RuleFile,
+} from '../src/monitoring/rule-file.js';
+import { GOOD_CASES } from './support/cases.js';
+
+const run = promisify(execFile);
+
+const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
+const havePromtool = existsSync(PROMTOOL);
+if (!havePromtool) {
+  if (process.env.CI === 'true') {
+    throw new Error(`${PROMTOOL} is missing: .ci/run must install Debian's prometheus package`);
+  }
+  console.warn(
+    `skipping the promtool tests: ${PROMTOOL} not found (apt-get install prometheus, or set PROMTOOL_PATH)`,
+  );
+}
+const itWithPromtool = havePromtool ? it : it.skip;
+
+/** The committed promtool unit tests; their `rule_files` entry is `rules.yaml`. */
+const PROMTOOL_TESTS_DIR = path.join(OPS_HELM_DIR, 'test', 'promtool');
+const RULES_FILE_NAME = 'rules.yaml';
+const RUNBOOKS = path.join(REPO_ROOT, 'docs', 'runbooks.md');
+const RUNBOOK_URL = 'https://github.com/restaurant-sentiment/restaurant-sentiment/blob/main/docs/runbooks.md';
+
+/** Recording rules of the design contract, in the order the chart defines them. */
+const RECORDS = [
+  'component_version:http_requests:rate5m',
+  'component_version:http_requests_5xx:rate5m',
+  'component_version:http_requests_5xx:ratio_rate5m',
+  'component_version:http_request_duration_seconds_bucket:rate5m',
+  'component_version:http_request_duration_seconds:p50_5m',
+  'component_version:http_request_duration_seconds:p95_5m',
+  'component_version:http_request_duration_seconds:p99_5m',
+  'version:model_predictions:share_rate5m',
+  'version:model_prediction_score_bucket:rate5m',
+  'version:feedback:rate1h',
+  'version:feedback_wrong:ratio_rate1h',
+  'version_variant:people_page_views:rate1h',
+  'version_variant:profile_clicks:rate1h',
+  'version_variant:profile_clicks_per_view:ratio_rate1h',
+];
+
+/** Alerts of the design contract (sorted). */
+const ALERTS = [
+  'CanaryErrorRatioWorse',
+  'CanaryLatencyWorse',
+  'HighErrorRatio',
+  'HighLatencyP95',
+  'ScrapeTargetMissing',
+  'ServiceDown',
+  'ServiceNotReady',
+  'WrongFeedbackShareHigh',
+];
+
+/** The rule file of the chart rendered with `valuesFiles`. */
+async function renderedRules(valuesFiles: string[] = []): Promise<{ objects: K8sObject[]; file: RuleFile }> {
+  const objects = await renderChart({ valuesFiles });
+  return { objects, file: ruleFileOf(findObject(objects, 'PrometheusRule', 'restaurant-sentiment')) };
+}
+
+/** The expression of the (first) alert named `name`. */
+function alertExpr(file: RuleFile, name: string): string {
+  const rule = alertRules(file).find((r) => r.alert === name);
+  if (!rule) throw new Error(`no alert ${name}`);
+  return rule.expr;
+}
+
+/** Runs promtool; resolves with stdout+stderr and the exit code (promtool reports failures on stdout). */
+async function promtool(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(PROMTOOL, args, { cwd });
+    return { code: 0, output: `${stdout}${stderr}` };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/** What a promtool unit-test file declares (only the parts this test reads). */
+interface PromtoolTestFile {
+  rule_files: string[];
+  tests: Array<{
+    name: string;
+    alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }>;
+    promql_expr_test?: Array<{ expr: string; exp_samples?: unknown[] }>;
+  }>;
+}
+
+async function promtoolTestFiles(): Promise<string[]> {
+  return (await readdir(PROMTOOL_TESTS_DIR)).filter((name) => name.endsWith('.test.yaml')).sort();
+}
+
+describe('PrometheusRule restaurant-sentiment', () => {
+  let file: RuleFile;
+  let objects: K8sObject[];
+  let dir: string;
+
+  beforeAll(async () => {
+    ({ objects, file } = await renderedRules());
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rs-rules-'));
+    await writeFile(path.join(dir, RULES_FILE_NAME), ruleFileText(file));
+    for (const name of await promtoolTestFiles()) {
+      await copyFile(path.join(PROMTOOL_TESTS_DIR, name), path.join(dir, name));
+    }
+  });
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('carries the chart labels and the monitoring labels, in the release namespace', () => {
+    const rule = findObject(objects, 'PrometheusRule', 'restaurant-sentiment');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata.namespace).toBe('restaurant-sentiment');
+    expect(rule.metadata.labels).toEqual({
+      'app.kubernetes.io/part-of': 'restaurant-sentiment',
+      'app.kubernetes.io/managed-by': 'Helm',
+      'app.kubernetes.io/instance': 'rs',
+      'helm.sh/chart': 'restaurant-sentiment-0.1.0',
+      release: 'kube-prometheus-stack',
+    });
+  });
+
+  it('defines exactly the recording rules of the contract, each aggregated by namespace, component and version', () => {
+    expect(recordNames(file)).toEqual(RECORDS);
+    // Every aggregation keeps these three labels; the other rules are ratios or quantiles of such rules.
+    const aggregations = file.groups
+      .flatMap((group) => group.rules)
+      .filter((rule) => rule.record)
+      .flatMap((rule) => rule.expr.match(/sum by \([^)]*\)/g) ?? []);
+    expect(aggregations.length).toBe(10);
+    for (const aggregation of aggregations)
+      expect(aggregation).toMatch(/^sum by \(namespace, component, version[,)]/);
+  });
+
+  it('defines the alerts of the contract, each with for, severity, summary, description and its runbook_url', () => {
+    const alerts = alertRules(file);
+    expect([...new Set(alerts.map((a) => a.alert))].sort()).toEqual(ALERTS);
+    for (const alert of alerts) {
+      expect({ alert: alert.alert, for: alert.for }).toEqual({
+        alert: alert.alert,
+        for: expect.stringMatching(/^\d+m$/),
+      });
+      expect(['critical', 'warning']).toContain(alert.labels?.severity);
+      expect(Object.keys(alert.annotations ?? {}).sort()).toEqual(['description', 'runbook_url', 'summary']);
+      expect(alert.annotations?.summary).toMatch(/\S/);
+      expect(alert.annotations?.description).toMatch(/\{\{ \$(labels|value)/);
+      expect(alert.annotations?.runbook_url).toBe(`${RUNBOOK_URL}#${alert.alert.toLowerCase()}`);
+    }
+  });
+
+  it('has a `## <AlertName>` runbook section for every alert, and no section for an alert that does not exist', async () => {
+    const headings = levelTwoHeadings(await readFile(RUNBOOKS, 'utf8'));
+    for (const alert of ALERTS) {
+      expect(headings).toContain(alert);
+      // The runbook_url fragment is the anchor GitHub gives the heading.
+      expect(runbookAnchor(alert)).toBe(alert.toLowerCase());
+    }
+    const alertLike = headings.filter((heading) => /^[A-Z][a-z]+(?:[A-Z0-9][a-z0-9]*)+$/.test(heading));
+    expect(alertLike.sort()).toEqual(ALERTS);
+  });
+
+  it('takes every threshold and the stable version from values', async () => {
+    const valuesFile = path.join(dir, 'thresholds.yaml');
+    await writeFile(
+      valuesFile,
+      [
+        'stable: { version: blue }',
+        'canary: { version: green }',
+        'monitoring:',
+        '  prometheusRule:',
+        '    thresholds:',
+        '      errorRatio: 0.07',
+        '      appP95Seconds: 0.8',
+        '      modelServiceP95Seconds: 0.3',
+        '      wrongFeedbackShare: 0.4',
+        '      wrongFeedbackMinCount: 50',
+        '      canaryErrorRatioMargin: 0.01',
+        '      canaryLatencyFactor: 2',
+        '      canaryMinRequestRate: 0.5',
+        '',
+      ].join('\n'),
+    );
+    const { file: custom } = await renderedRules([valuesFile]);
+    expect(alertExpr(custom, 'HighErrorRatio')).toBe(
+      'component_version:http_requests_5xx:ratio_rate5m > 0.07',
+    );
+    expect(alertExpr(custom, 'HighLatencyP95')).toBe(
+      [
+        'component_version:http_request_duration_seconds:p95_5m{component="app"} > 0.8',
+        'or',
+        'component_version:http_request_duration_seconds:p95_5m{component="model-service"} > 0.3',
+      ].join('\n'),
+    );
+    expect(alertExpr(custom, 'WrongFeedbackShareHigh')).toBe(
+      [
+        'version:feedback_wrong:ratio_rate1h > 0.4',
+        'and on (namespace, component, version)',
+        '(version:feedback:rate1h * 3600) >= 50',
+      ].join('\n'),
+    );
+    expect(alertExpr(custom, 'CanaryErrorRatioWorse')).toBe(
+      [
+        '(',
+        '  component_version:http_requests_5xx:ratio_rate5m{version!="blue"}',
+        '  - on (namespace, component) group_left',
+        '  component_version:http_requests_5xx:ratio_rate5m{version="blue"}',
+        ') > 0.01',
+        'and on (namespace, component, version)',
+        'component_version:http_requests:rate5m{version!="blue"} >= 0.5',
+      ].join('\n'),
+    );
+    expect(alertExpr(custom, 'CanaryLatencyWorse')).toBe(
+      [
+        'component_version:http_request_duration_seconds:p95_5m{version!="blue"}',
+        '> on (namespace, component) group_left',
+        '2 * component_version:http_request_duration_seconds:p95_5m{version="blue"}',
+        'and on (namespace, component, version)',
+        'component_version:http_requests:rate5m{version!="blue"} >= 0.5',
+      ].join('\n'),
+    );
+    expect(alertExpr(custom, 'ScrapeTargetMissing')).toBe(
+      [
+        'absent(up{namespace="restaurant-sentiment", component="app", version="blue"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="blue"})',
+        'or absent(up{namespace="restaurant-sentiment", component="app", version="green"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="green"})',
+      ].join('\n'),
+    );
+  });
+
+  it('looks for scrape targets of the versions that run only: stable alone, or with a shadow model-service', async () => {
+    const caseFile = (name: string) => GOOD_CASES.find((c) => c.name === name)!.valuesFiles;
+    const { file: stableOnly } = await renderedRules(caseFile('canary-off'));
+    expect(alertExpr(stableOnly, 'ScrapeTargetMissing')).toBe(
+      [
+        'absent(up{namespace="restaurant-sentiment", component="app", version="v1"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="v1"})',
+      ].join('\n'),
+    );
+    const { file: shadow } = await renderedRules(caseFile('shadow'));
+    expect(alertExpr(shadow, 'ScrapeTargetMissing')).toBe(
+      [
+        'absent(up{namespace="restaurant-sentiment", component="app", version="v1"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="v1"})',
+        'or absent(up{namespace="restaurant-sentiment", component="app", version="v2"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="v2"})',
+        'or absent(up{namespace="restaurant-sentiment", component="model-service", version="shadow"})',
+      ].join('\n'),
+    );
+  });
+
+  it('is not rendered when monitoring.prometheusRule.enabled is false', async () => {
+    const objects = await renderChart({ set: ['monitoring.prometheusRule.enabled=false'] });
+    expect(objects.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
+  });
+
+  it('has a promtool unit test in which each alert fires and one in which it stays silent, and tests every recording rule', async () => {
+    const fires = new Set<string>();
+    const silent = new Set<string>();
+    const exprs: string[] = [];
+    for (const name of await promtoolTestFiles()) {
+      const test = parse(await readFile(path.join(PROMTOOL_TESTS_DIR, name), 'utf8')) as PromtoolTestFile;
+      expect(test.rule_files).toEqual([RULES_FILE_NAME]);
+      for (const group of test.tests) {
+        for (const check of group.alert_rule_test ?? []) {
+          (check.exp_alerts?.length ? fires : silent).add(check.alertname);
+        }
+        for (const check of group.promql_expr_test ?? []) {
+          if (check.exp_samples?.length) exprs.push(check.expr);
+        }
+      }
+    }
+    expect([...fires].sort()).toEqual(ALERTS);
+    expect([...silent].sort()).toEqual(ALERTS);
+    for (const record of RECORDS) {
+      expect({ record, tested: exprs.some((expr) => expr.split(/[^\w:]/).includes(record)) }).toEqual({
+        record,
+        tested: true,
+      });
+    }
+  });
+
+  itWithPromtool('is a valid Prometheus rule file (promtool check rules)', async () => {
+    const result = await promtool(['check', 'rules', RULES_FILE_NAME], dir);
+    expect(result).toEqual({ code: 0, output: `Checking ${RULES_FILE_NAME}\n  SUCCESS: 23 rules found\n\n` });
+  });
+
+  itWithPromtool('is valid for every values case of the chart tests (promtool check rules)', async () => {
+    const checked: string[] = [];
+    for (const valuesCase of GOOD_CASES) {
+      const objects = await renderChart({ valuesFiles: valuesCase.valuesFiles });
+      const rule = objects.find((o) => o.kind === 'PrometheusRule');
+      if (!rule) continue; // a case with monitoring.prometheusRule off (minimal)
+      checked.push(valuesCase.name);
+      const caseFile = ruleFileOf(rule);
+      const target = path.join(dir, `rules-${valuesCase.name}.yaml`);
+      await writeFile(target, ruleFileText(caseFile));
+      const result = await promtool(['check', 'rules', target], dir);
+      expect({ case: valuesCase.name, ...result, output: result.output.split('\n')[1] }).toEqual({
+        case: valuesCase.name,
+        code: 0,
+        output: `  SUCCESS: ${recordNames(caseFile).length + alertRules(caseFile).length} rules found`,
+      });
+    }
+    expect(checked).toEqual(GOOD_CASES.map((c) => c.name).filter((name) => name !== 'minimal'));
+  });
+
+  describe('promtool unit tests', () => {
+    // One jest test per committed file, so a failure names the file and shows promtool's report.
+    const names = [
+      'alerts-availability.test.yaml',
+      'alerts-canary.test.yaml',
+      'alerts-traffic.test.yaml',
+      'recording.test.yaml',
+    ];
+
+    it('covers every committed file', async () => {
+      expect(await promtoolTestFiles()).toEqual(names);
+    });
+
+    for (const name of names) {
+      itWithPromtool(`${name} passes (promtool test rules)`, async () => {
+        const result = await promtool(['test', 'rules', name], dir);
+        expect(result).toEqual({ code: 0, output: `Unit Testing:  ${name}\n  SUCCESS\n\n` });
+      });
+    }
+  });
+});
