@@ -8,6 +8,7 @@ import {
   type ServiceConfig,
 } from '@restaurant-sentiment/lib-service';
 import { z } from 'zod';
+import { COOKIE_NAME_PATTERN } from './http/cookies.js';
 
 /** The app workspace folder (views, public, config live under it). */
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,6 +21,11 @@ const schema = z.object({
   EXPERIMENT_VARIANT: z.enum(['control', 'treatment']).default('control'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  STICKY_COOKIE_NAME: z
+    .string()
+    .regex(COOKIE_NAME_PATTERN, "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)")
+    .optional(),
+  STICKY_COOKIE_VALUE: z.string().max(63).optional(),
 });
 
 /** Parsed configuration. */
@@ -40,6 +46,19 @@ export interface AppConfig extends ServiceConfig {
    * let clients pick their own IP and get around the rate limit.
    */
   trustProxy: number;
+  /**
+   * Name of the cookie the mesh sets to the version a browser was assigned (the chart's
+   * `routing.sticky.cookieName`); a page view arriving without it is a new visitor (`visitors_total`).
+   * Undefined when unset: no visitor is counted.
+   */
+  stickyCookieName: string | undefined;
+  /**
+   * The cookie's value for the version this app is (the chart's version name, e.g. `v2`). When set, a page
+   * view whose cookie names another version also counts as a new visitor: the mesh had no route for that
+   * version (an earlier experiment's, or one rolled back) and assigned this one. Undefined: only a missing
+   * cookie counts.
+   */
+  stickyCookieValue: string | undefined;
 }
 
 /**
@@ -56,5 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     variant: e.EXPERIMENT_VARIANT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
+    stickyCookieName: e.STICKY_COOKIE_NAME,
+    stickyCookieValue: e.STICKY_COOKIE_VALUE === '' ? undefined : e.STICKY_COOKIE_VALUE,
   };
 }

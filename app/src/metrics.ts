@@ -23,6 +23,8 @@ export interface AppMetrics {
   predictions: Counter<'sentiment' | 'model_version'>;
   feedback: Counter<'outcome'>;
   peopleViews: Counter<'variant'>;
+  /** visitors_total: page views without the mesh's version cookie (browsers assigned a version). */
+  visitors: Counter<'variant'>;
   profileClicks: Counter<'member' | 'variant'>;
   modelServiceDuration: Histogram<'endpoint' | 'outcome'>;
 }
@@ -71,6 +73,12 @@ export function createMetrics(appVersion: string, defaults = true): AppMetrics {
       labelNames: ['variant'],
       registers,
     }),
+    visitors: new Counter({
+      name: 'visitors_total',
+      help: 'New visitors: page views (GET, HTML pages) that arrived without the version cookie STICKY_COOKIE_NAME, i.e. browsers the mesh assigned a version just now; 0 when STICKY_COOKIE_NAME is unset',
+      labelNames: ['variant'],
+      registers,
+    }),
     profileClicks: new Counter({
       name: 'profile_clicks_total',
       help: 'Clicks on a team card, by member id and experiment variant',
@@ -88,13 +96,14 @@ export function createMetrics(appVersion: string, defaults = true): AppMetrics {
 }
 
 /**
- * Creates at 0 the series dashboards divide by, so that ratios have data from start-up:
- * `feedback_total` for every outcome, `people_page_views_total` for the variant this instance serves and
- * `profile_clicks_total` for every team member in it.
+ * Creates at 0 the series dashboards divide by or count from, so that they have data from start-up:
+ * `feedback_total` for every outcome, `people_page_views_total` and `visitors_total` for the variant this
+ * instance serves and `profile_clicks_total` for every team member in it.
  * @param memberIds ids of the team members on the People page.
  */
 export function initAppSeries(metrics: AppMetrics, variant: string, memberIds: readonly string[]): void {
   initSeries(metrics.feedback, { outcome: FEEDBACK_OUTCOMES });
   initSeries(metrics.peopleViews, { variant: [variant] });
+  initSeries(metrics.visitors, { variant: [variant] });
   initSeries(metrics.profileClicks, { member: memberIds, variant: [variant] });
 }

@@ -89,6 +89,7 @@ describe('loadConfig', () => {
       variant: 'control',
       rateLimitPerMinute: 60,
       trustProxy: 0,
+      stickyCookieName: undefined,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       keepAliveTimeoutMs: 65_000,
@@ -103,6 +104,7 @@ describe('loadConfig', () => {
       EXPERIMENT_VARIANT: 'treatment',
       RATE_LIMIT_PER_MINUTE: '5',
       TRUST_PROXY: '2',
+      STICKY_COOKIE_NAME: 'rs-version',
       LOG_LEVEL: '',
     });
     expect(config).toMatchObject({
@@ -112,9 +114,20 @@ describe('loadConfig', () => {
       variant: 'treatment',
       rateLimitPerMinute: 5,
       trustProxy: 2,
+      stickyCookieName: 'rs-version',
       logLevel: 'info',
     });
+    expect(loadConfig({ STICKY_COOKIE_NAME: '' }).stickyCookieName).toBeUndefined();
   });
+
+  it.each(['rs version', 'rs;version', 'rs=version', 'rs-vérsion', '"rs"'])(
+    'rejects STICKY_COOKIE_NAME=%j, which is no cookie name',
+    (name) => {
+      expect(() => loadConfig({ STICKY_COOKIE_NAME: name })).toThrow(
+        "invalid configuration: STICKY_COOKIE_NAME: must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
+      );
+    },
+  );
 
   it('rejects EXPERIMENT_VARIANT=blue, naming the variable', () => {
     expect(() => loadConfig({ EXPERIMENT_VARIANT: 'blue' })).toThrow(

@@ -55,6 +55,7 @@ describe('counters dashboards divide by', () => {
     expect(text).toContain('feedback_total{outcome="correct",app_version="1.0.0"} 0');
     expect(text).toContain('feedback_total{outcome="wrong",app_version="1.0.0"} 0');
     expect(text).toContain('people_page_views_total{variant="control",app_version="1.0.0"} 0');
+    expect(text).toContain('visitors_total{variant="control",app_version="1.0.0"} 0');
     for (const member of team) {
       expect(text).toContain(
         `profile_clicks_total{member="${member.id}",variant="control",app_version="1.0.0"} 0`,

@@ -146,11 +146,103 @@ describe('metrics', () => {
       'predictions_total',
       'feedback_total',
       'people_page_views_total',
+      'visitors_total',
       'profile_clicks_total',
       'model_service_request_duration_seconds',
     ]) {
       expect(res.text).toContain(`# TYPE ${name} `);
     }
+  });
+
+  describe('visitors_total (page views without the version cookie)', () => {
+    let sticky: TestApp;
+    beforeAll(async () => {
+      sticky = await makeApp(fake.url, { variant: 'treatment', stickyCookieName: 'rs-version' });
+    });
+    const visitors = (app: TestApp) => metricValue(app.metrics, 'visitors_total', { variant: 'treatment' });
+    const page = (path: string, cookie?: string) => {
+      const req = request(sticky.app).get(path);
+      return cookie === undefined ? req : req.set('cookie', cookie);
+    };
+
+    it('counts each GET of / and /people without the cookie, and only those', async () => {
+      expect(await visitors(sticky)).toBe(0);
+      // 5 new visitors: no Cookie header, or cookies none of which is named exactly rs-version.
+      await page('/').expect(200);
+      await page('/people').expect(200);
+      await page('/', 'xrs-version=v2').expect(200);
+      await page('/people', 'theme=dark; rs-version2=v2; RS-VERSION=v2; rs-version').expect(200);
+      await page('/', '').expect(200);
+      expect(await visitors(sticky)).toBe(5);
+      // Returning browsers: the cookie alone, among others, with odd spacing, or with an empty value.
+      await page('/', 'rs-version=v2').expect(200);
+      await page('/people', 'theme=dark; rs-version=v2; lang=en').expect(200);
+      await page('/', 'a=1;rs-version=v1').expect(200);
+      await page('/people', '  rs-version =v2 ').expect(200);
+      await page('/', 'rs-version=').expect(200);
+      expect(await visitors(sticky)).toBe(5);
+    });
+
+    it('does not count anything but a successful GET page view, even without the cookie', async () => {
+      const before = await visitors(sticky);
+      await request(sticky.app).head('/').expect(200);
+      await request(sticky.app).get('/static/styles.css').expect(200);
+      await request(sticky.app).get('/favicon.ico').expect(200);
+      await request(sticky.app).get('/metrics').expect(200);
+      await request(sticky.app).get('/healthz').expect(200);
+      await request(sticky.app).get('/readyz').expect(200);
+      await request(sticky.app).get('/click/platform-engineer').expect(302);
+      await request(sticky.app).get('/click/nobody').expect(404);
+      await request(sticky.app).get('/predict').expect(303);
+      await request(sticky.app).get('/no-such-page').expect(404);
+      await request(sticky.app).post('/predict').type('form').send({ review: 'good food' }).expect(200);
+      await request(sticky.app).post('/predict').type('form').send({ review: '' }).expect(400);
+      await request(sticky.app)
+        .post('/feedback')
+        .type('form')
+        .send({ review: 'good', predicted: '1', model_version: FAKE_MODEL_VERSION, verdict: 'correct' })
+        .expect(200);
+      expect((await visitors(sticky)) - before).toBe(0);
+    });
+
+    it('with STICKY_COOKIE_VALUE, also counts a cookie naming another version (the mesh moved the browser here)', async () => {
+      const v2 = await makeApp(fake.url, {
+        variant: 'treatment',
+        stickyCookieName: 'rs-version',
+        stickyCookieValue: 'v2',
+      });
+      const get = (cookie?: string) => {
+        const req = request(v2.app).get('/');
+        return cookie === undefined ? req : req.set('cookie', cookie);
+      };
+      await get().expect(200); // new browser: counted
+      await get('rs-version=v1').expect(200); // v1 rolled back, or an earlier experiment's version: counted
+      await get('theme=dark; rs-version=v0').expect(200); // counted
+      await get('rs-version=v2').expect(200); // returning v2 browser: not counted
+      await get('lang=en; rs-version=v2').expect(200); // not counted
+      expect(await visitors(v2)).toBe(3);
+    });
+
+    it('is exposed per variant, and stays at 0 when STICKY_COOKIE_NAME is unset', async () => {
+      const fresh = await makeApp(fake.url, { variant: 'treatment', stickyCookieName: 'rs-version' });
+      await request(fresh.app).get('/').expect(200);
+      await request(fresh.app).get('/people').set('cookie', 'rs-version=v2').expect(200);
+      await request(fresh.app).get('/people').expect(200);
+      const exposition = (await request(fresh.app).get('/metrics').expect(200)).text;
+      expect(exposition).toContain(
+        '# HELP visitors_total New visitors: page views (GET, HTML pages) that arrived without the version cookie STICKY_COOKIE_NAME, i.e. browsers the mesh assigned a version just now; 0 when STICKY_COOKIE_NAME is unset',
+      );
+      expect(exposition).toContain(`visitors_total{variant="treatment",app_version="${TEST_APP_VERSION}"} 2`);
+      const unset = await makeApp(fake.url, { variant: 'treatment' });
+      await request(unset.app).get('/').expect(200);
+      await request(unset.app).get('/people').expect(200);
+      await request(unset.app).get('/').set('cookie', 'xrs-version=v1').expect(200);
+      expect(await visitors(unset)).toBe(0);
+      expect(await metricValue(unset.metrics, 'people_page_views_total')).toBe(1);
+      expect((await request(unset.app).get('/metrics').expect(200)).text).toContain(
+        `visitors_total{variant="treatment",app_version="${TEST_APP_VERSION}"} 0`,
+      );
+    });
   });
 
   it('the default process metrics carry app_version too', async () => {

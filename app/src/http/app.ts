@@ -18,6 +18,7 @@ import { APP_DIR, type AppConfig } from '../config.js';
 import { initAppSeries, type AppMetrics, type FeedbackOutcome } from '../metrics.js';
 import { ModelServiceError, type ModelServiceClient } from '../model-client.js';
 import { teamCards, type TeamMember } from '../team.js';
+import { cookieValue } from './cookies.js';
 import { verdictOf } from './verdict.js';
 
 /** Longest review accepted (characters), as model-service. */
@@ -33,7 +34,10 @@ function formText(value: unknown): string {
 
 /** Dependencies of {@link createApp}. */
 export interface AppDeps {
-  config: Pick<AppConfig, 'variant' | 'rateLimitPerMinute' | 'trustProxy'>;
+  config: Pick<
+    AppConfig,
+    'variant' | 'rateLimitPerMinute' | 'trustProxy' | 'stickyCookieName' | 'stickyCookieValue'
+  >;
   metrics: AppMetrics;
   modelService: ModelServiceClient;
   team: TeamMember[];
@@ -99,8 +103,26 @@ export function createApp(deps: AppDeps): express.Express {
   const errorPage = (res: Response, status: number, heading: string, message: string) =>
     render(res, 'error', { title: heading, heading, message, status }, status);
 
-  app.get('/', async (_req, res) => {
+  /**
+   * Counts a new visitor (`visitors_total`) when a page view came without the version cookie
+   * STICKY_COOKIE_NAME: the mesh's weighted route assigns a version to a browser without it and sets the
+   * cookie on this very answer, so the browser's later requests carry it. A cookie naming another version
+   * than STICKY_COOKIE_VALUE (when set) counts too: the mesh had no route left for that version and
+   * assigned this one. Called once the page rendered;
+   * only GET page views count (Express also routes HEAD to GET handlers), never a failed answer.
+   */
+  const countVisitor = (req: Request, res: Response): void => {
+    const name = config.stickyCookieName;
+    if (name === undefined || req.method !== 'GET' || res.statusCode !== 200) return;
+    const value = cookieValue(req.headers.cookie, name);
+    const assigned =
+      value === undefined || (config.stickyCookieValue !== undefined && value !== config.stickyCookieValue);
+    if (assigned) metrics.visitors.inc({ variant: config.variant });
+  };
+
+  app.get('/', async (req, res) => {
     await render(res, 'home', { title: 'Review', page: 'home', maxChars: MAX_REVIEW_CHARS });
+    countVisitor(req, res);
   });
 
   // Browsers ask for /favicon.ico whatever the page links: answer with the SVG icon, not a 404 page.
@@ -216,9 +238,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const cards = teamCards(team);
-  app.get('/people', async (_req, res) => {
+  app.get('/people', async (req, res) => {
     metrics.peopleViews.inc({ variant: config.variant });
     await render(res, 'people', { title: 'People', page: 'people', team: cards });
+    countVisitor(req, res);
   });
 
   const members = new Map(team.map((m) => [m.id, m]));

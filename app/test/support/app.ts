@@ -30,6 +30,10 @@ export async function makeApp(
     timeoutMs?: number;
     /** Team file of the People page (default: the example). */
     teamFile?: string;
+    /** STICKY_COOKIE_NAME (default: unset, so no visitor is counted). */
+    stickyCookieName?: string;
+    /** STICKY_COOKIE_VALUE (default: unset, so only a missing cookie counts). */
+    stickyCookieValue?: string;
   } = {},
 ): Promise<TestApp> {
   const config: AppConfig = {
@@ -37,6 +41,8 @@ export async function makeApp(
     modelServiceUrl: url,
     variant: options.variant ?? 'control',
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    stickyCookieName: options.stickyCookieName,
+    stickyCookieValue: options.stickyCookieValue,
   };
   const team = await loadTeam(options.teamFile ?? EXAMPLE_TEAM_FILE);
   const metrics = createMetrics(TEST_APP_VERSION, false);

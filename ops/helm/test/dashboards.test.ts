@@ -44,6 +44,7 @@ const CONTRACT_METRICS = [
   'review_length_chars_bucket',
   'predictions_total',
   'people_page_views_total',
+  'visitors_total',
   'profile_clicks_total',
   'model_service_request_duration_seconds_bucket',
 ];
@@ -102,7 +103,8 @@ const EXPECTED_PANELS: Record<string, Array<[string, string]>> = {
   ],
   'rs-experiment': [
     ['row', 'Arms over the selected time range'],
-    ['stat', 'Users per arm'],
+    ['stat', 'Users assigned per arm'],
+    ['stat', 'People page views per arm'],
     ['stat', 'Click-through per arm'],
     ['table', 'Views, clicks and click-through per arm'],
     ['row', 'Over time (1 hour windows)'],
@@ -508,6 +510,7 @@ describe('dashboard models', () => {
       'version:model_predictions:share_rate5m',
       'version_variant:people_page_views:rate1h',
       'version_variant:profile_clicks_per_view:ratio_rate1h',
+      'visitors_total',
     ]);
   });
 
@@ -534,8 +537,17 @@ describe('dashboard models', () => {
     expect(exprs(panel('rs-model', 'Inference time p50 / p95 / p99'))[1]).toBe(
       'histogram_quantile(0.95, sum by (version, le) (rate(model_inference_duration_seconds_bucket{namespace="$namespace"}[$__rate_interval])))',
     );
-    expect(exprs(panel('rs-experiment', 'Users per arm'))).toEqual([
+    expect(exprs(panel('rs-experiment', 'Users assigned per arm'))).toEqual([
+      'sum by (version, variant) (increase(visitors_total{namespace="$namespace"}[$__range]))',
+    ]);
+    expect(exprs(panel('rs-experiment', 'People page views per arm'))).toEqual([
       'sum by (version, variant) (increase(people_page_views_total{namespace="$namespace"}[$__range]))',
+    ]);
+    expect(exprs(panel('rs-service-overview', 'Request rate by route'))).toEqual([
+      'sum by (component, version, route) (rate(http_requests_total{namespace="$namespace", route!~"/metrics|/healthz|/readyz"}[$__rate_interval]))',
+    ]);
+    expect(exprs(panel('rs-service-overview', 'Request rate by status'))).toEqual([
+      'sum by (component, version, status) (rate(http_requests_total{namespace="$namespace", route!~"/metrics|/healthz|/readyz"}[$__rate_interval]))',
     ]);
     expect(exprs(panel('rs-experiment', 'Click-through per arm'))).toEqual([
       'sum by (version, variant) (increase(profile_clicks_total{namespace="$namespace"}[$__range])) / sum by (version, variant) (increase(people_page_views_total{namespace="$namespace"}[$__range]))',
@@ -583,9 +595,16 @@ describe('dashboard models', () => {
         expect([p.title, p.fieldConfig?.defaults.unit]).toEqual([p.title, 'percentunit']);
       if (/users|click|views/i.test(p.title ?? '')) expect(p.description).toMatch(/arm/);
     }
-    expect(panel('rs-experiment', 'Users per arm').description).toContain(
-      'do not compare their click totals',
+    for (const title of ['Users assigned per arm', 'People page views per arm'])
+      expect([title, panel('rs-experiment', title).description]).toEqual([
+        title,
+        expect.stringContaining('do not compare their click totals'),
+      ]);
+    // Users and views are different units, and each panel says what it counts.
+    expect(panel('rs-experiment', 'Users assigned per arm').description).toContain(
+      'A browser that refuses cookies is counted on every page view',
     );
+    expect(panel('rs-experiment', 'People page views per arm').description).toContain('a view, not a user');
     expect(panel('rs-experiment', 'Click-through per arm').description).toContain('never by raw totals');
   });
 
@@ -606,7 +625,7 @@ describe('dashboardQueries', () => {
       0,
     );
     expect(queries).toHaveLength(targets);
-    expect(targets).toBe(43);
+    expect(targets).toBe(44);
     expect(new Set(queries.map((q) => q.dashboard))).toEqual(
       new Set(['rs-service-overview', 'rs-model', 'rs-experiment', 'rs-canary']),
     );
@@ -621,11 +640,11 @@ describe('dashboardQueries', () => {
     expect(queries.find((q) => q.panel === 'Score distribution of $version')?.expr).toBe(
       'sum by (le) (version:model_prediction_score_bucket:rate5m{namespace="rs-test", version=~"v1|v2"})',
     );
-    expect(queries.find((q) => q.panel === 'Users per arm')?.expr).toBe(
-      'sum by (version, variant) (increase(people_page_views_total{namespace="rs-test"}[5m]))',
+    expect(queries.find((q) => q.panel === 'Users assigned per arm')?.expr).toBe(
+      'sum by (version, variant) (increase(visitors_total{namespace="rs-test"}[5m]))',
     );
     expect(queries.find((q) => q.panel === 'Request rate by route')?.expr).toBe(
-      'sum by (component, version, route) (rate(http_requests_total{namespace="rs-test"}[1m]))',
+      'sum by (component, version, route) (rate(http_requests_total{namespace="rs-test", route!~"/metrics|/healthz|/readyz"}[1m]))',
     );
   });
 

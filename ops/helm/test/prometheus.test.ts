@@ -7,7 +7,9 @@
  * recording rule, alert expression and dashboard query is run through the HTTP API: all must evaluate, the
  * recording rules must have series for both versions with the right `component`, and the ratio rules must
  * equal the ratios of what the test sent (exact: every counter they divide starts at 0 before the first
- * scrape, so Prometheus' extrapolation scales numerator and denominator alike).
+ * scrape, so Prometheus' extrapolation scales numerator and denominator alike). The apps run with
+ * STICKY_COOKIE_NAME=rs-version, as the chart sets it, and get page views with and without that cookie:
+ * the experiment dashboard's users per arm must equal the views sent without it.
  *
  * Nothing is copied from the rules or the dashboards: they are read from the rendered chart and from
  * `dashboardQueries()` at run time. Needs /usr/bin/prometheus (or PROMETHEUS_PATH): skipped with a
@@ -32,11 +34,16 @@ const LOAD_MS = 20_000;
 /** Pause between two rounds of requests of one arm (ms), so the 2-core machine is not saturated. */
 const ROUND_PAUSE_MS = 50;
 
+/** The sticky cookie of the chart's default values (routing.sticky.cookieName), set on both apps. */
+const STICKY_COOKIE = 'rs-version';
+
 /**
  * The two arms as the chart's default values name them, and what the test runs for each: every
  * `wrongEvery`-th feedback says "wrong" (shares 1/4 and 1/5, below the default WrongFeedbackShareHigh
  * threshold 0.3, so the alert stays quiet) and every People view is followed by `clicksPerView` clicks
- * (click-through 1 and 3), so a rule that mixed the versions up would give the wrong value.
+ * (click-through 1 and 3), so a rule that mixed the versions up would give the wrong value. Each arm first
+ * gets `newUsers` home page views without the version cookie (browsers the mesh would be assigning); every
+ * later page view carries the cookie.
  */
 const ARMS = [
   {
@@ -46,6 +53,7 @@ const ARMS = [
     variant: 'control',
     wrongEvery: 4,
     clicksPerView: 1,
+    newUsers: 9,
   },
   {
     version: 'v2',
@@ -54,6 +62,7 @@ const ARMS = [
     variant: 'treatment',
     wrongEvery: 5,
     clicksPerView: 3,
+    newUsers: 4,
   },
 ] as const;
 type Arm = (typeof ARMS)[number];
@@ -82,6 +91,9 @@ interface Sent {
   wrongFeedback: number;
   peopleViews: number;
   clicks: number;
+  /** Page views (200) without the version cookie, and with it. */
+  viewsWithoutCookie: number;
+  viewsWithCookie: number;
   /** Answer status → count, per component. */
   statuses: Record<'app' | 'model-service', Map<number, number>>;
 }
@@ -149,6 +161,7 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
           MODEL_SERVICE_URL: models[i].url,
           EXPERIMENT_VARIANT: arm.variant,
           RATE_LIMIT_PER_MINUTE: '100000',
+          STICKY_COOKIE_NAME: STICKY_COOKIE,
         }),
       ),
     );
@@ -225,6 +238,8 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
       wrongFeedback: 0,
       peopleViews: 0,
       clicks: 0,
+      viewsWithoutCookie: 0,
+      viewsWithCookie: 0,
       statuses: { app: new Map(), 'model-service': new Map() },
     };
     sent.set(arm.version, s);
@@ -244,6 +259,16 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
       count(s, component, response.status);
       return response.status;
     };
+    // New users: no Cookie header, or only cookies of other names (one a look-alike of the version cookie).
+    const otherCookies = [undefined, 'theme=dark', `x${STICKY_COOKIE}=${arm.version}`];
+    for (let user = 0; user < arm.newUsers; user++) {
+      const cookie = otherCookies[user % otherCookies.length];
+      const init = cookie ? { headers: { cookie } } : undefined;
+      if ((await call('app', `${app}/`, init)) === 200) s.viewsWithoutCookie++;
+    }
+    // Returning users: the version cookie, alone or among others.
+    const returning = { headers: { cookie: `${STICKY_COOKIE}=${arm.version}` } };
+    const returningHome = { headers: { cookie: `theme=dark; ${STICKY_COOKIE}=${arm.version}; lang=en` } };
     for (let round = 0; Date.now() < deadline; round++) {
       const review = REVIEWS[round % REVIEWS.length];
       if ((await call('app', `${app}/predict`, form({ review }))) === 200) s.predictions++;
@@ -255,7 +280,10 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
         if (wrong) s.wrongFeedback++;
       }
       if (round % 2 === 0) {
-        if ((await call('app', `${app}/people`)) === 200) s.peopleViews++;
+        if ((await call('app', `${app}/people`, returning)) === 200) {
+          s.peopleViews++;
+          s.viewsWithCookie++;
+        }
         for (let c = 0; c < arm.clicksPerView; c++) {
           const member = team[(round + c) % team.length];
           if ((await call('app', `${app}/click/${member}`)) === 302) s.clicks++;
@@ -263,6 +291,7 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
       }
       await call('model-service', `${model}/predict`, json({ text: review }));
       if (round % 5 === 0) {
+        if ((await call('app', `${app}/`, returningHome)) === 200) s.viewsWithCookie++;
         await call('model-service', `${model}/predict/batch`, json({ texts: REVIEWS.slice(0, 3) }));
         await call('app', `${app}/no-such-page`);
         await call('model-service', `${model}/no-such-path`);
@@ -420,6 +449,46 @@ describeWithPrometheus('a real Prometheus scraping stable and canary with the ch
         });
       }
     }
+  });
+
+  it('counts exactly the users sent to each arm (views without the cookie) and its People page views', async () => {
+    const queries = dashboardQueries({ namespace: NAMESPACE, stable: 'v1', canary: 'v2' });
+    const expr = (panel: string) => {
+      const query = queries.find((q) => q.dashboard === 'rs-experiment' && q.panel === panel);
+      if (!query) throw new Error(`rs-experiment has no panel "${panel}"`);
+      return query.expr;
+    };
+    // increase() extrapolates to the end of its range unless a sample sits there (and to the start unless
+    // the first sample is 0, as here): evaluated at an app's last scrape, it is the exact count.
+    const lastScrapes = await api.vector(`timestamp(visitors_total{namespace="${NAMESPACE}"})`, at);
+    expect(keys(lastScrapes, 'version')).toEqual(['v1', 'v2']);
+    const measured: Record<string, { users: number; views: number }> = {};
+    for (const last of lastScrapes) {
+      const version = last.metric.version;
+      const atLastScrape = async (panel: string) => {
+        const samples = await api.vector(expr(panel), Number(last.value[1]));
+        const sample = samples.find((x) => x.metric.version === version);
+        return { variant: sample?.metric.variant, value: Number(sample?.value[1]) };
+      };
+      const users = await atLastScrape('Users assigned per arm');
+      const views = await atLastScrape('People page views per arm');
+      measured[`${version}/${users.variant}/${views.variant}`] = { users: users.value, views: views.value };
+    }
+    const expected = Object.fromEntries(
+      ARMS.map((arm) => {
+        const s = sent.get(arm.version)!;
+        return [
+          `${arm.version}/${arm.variant}/${arm.variant}`,
+          { users: s.viewsWithoutCookie, views: s.peopleViews },
+        ];
+      }),
+    );
+    expect(measured).toEqual(expected);
+    expect(ARMS.map((arm) => sent.get(arm.version)!.viewsWithoutCookie)).toEqual(
+      ARMS.map((arm) => arm.newUsers),
+    );
+    // More page views carried the cookie than not: had the app counted them, users would exceed newUsers.
+    for (const arm of ARMS) expect(sent.get(arm.version)!.viewsWithCookie).toBeGreaterThan(arm.newUsers);
   });
 
   it('evaluates every alert expression; the quiet system fires none of the deterministic ones', async () => {

@@ -1,8 +1,9 @@
 /**
  * Istio routing of the chart: the exact routes for the default 90/10 split, the sticky cookie followed
  * through simulated browsers, the header override, weight 0 and 100, the model-service routes by
- * sourceLabels with their timeouts and mirror, and the connection-pool idle timeout against Node's
- * keep-alive timeout.
+ * sourceLabels with their timeouts and mirror, the connection-pool idle timeout against Node's
+ * keep-alive timeout, and the app's STICKY_COOKIE_NAME (the cookie whose absence marks a user being
+ * assigned a version: each simulated browser reaches the app without it exactly once).
  */
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { createRandom } from '@restaurant-sentiment/lib-ml';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readFeedbackDir } from '../../../pipeline/src/data/feedback.js';
 import { FeedbackWriter } from '../../../model-service/src/feedback/writer.js';
+import { hasCookie } from '../../../app/src/http/cookies.js';
 import { findObject, HelmError, renderChart, type K8sObject } from '../src/helm/render.js';
 import { browse, CookieJar, routeRequest, type HttpRoute } from './support/mesh.js';
 
@@ -121,6 +123,35 @@ describe('app VirtualService with the default values (90/10)', () => {
     }
     // Binomial(2000, 0.1): mean 200, sd 13.4; the seed gives exactly this count.
     expect(canaryUsers).toBe(206);
+  });
+
+  it('lets the app count users per version: each browser reaches it without STICKY_COOKIE_NAME once', () => {
+    const routes = httpRoutes(objects, 'app');
+    const cookieName = env(
+      podSpec(findObject(objects, 'Deployment', 'app-v1')).containers[0],
+      'STICKY_COOKIE_NAME',
+    );
+    expect(cookieName).toBe('rs-version');
+    const random = createRandom(42);
+    const users: Record<string, number> = { v1: 0, v2: 0 };
+    const withoutCookie: Record<string, number> = { v1: 0, v2: 0 };
+    for (let user = 0; user < 2000; user++) {
+      const jar = new CookieJar();
+      // Every third browser already has a cookie of another site whose name ends like the version cookie.
+      if (user % 3 === 0) jar.set('xrs-version', 'v2');
+      for (let visit = 0; visit < 8; visit++) {
+        const cookie = jar.header();
+        const routed = routeRequest(routes, { uri: '/', headers: cookie ? { cookie } : {} }, random);
+        if (visit === 0) users[routed.subset]++;
+        // What the app of that version counts in visitors_total.
+        if (!hasCookie(cookie, cookieName as string)) withoutCookie[routed.subset]++;
+        const setCookie = routed.responseHeaders['Set-Cookie'];
+        if (setCookie) jar.store(setCookie);
+      }
+    }
+    // The same seed and draws as the test above: 206 of the 2,000 browsers on v2.
+    expect(users).toEqual({ v1: 1794, v2: 206 });
+    expect(withoutCookie).toEqual(users);
   });
 
   it('reads the version cookie among other cookies and does not match look-alike names or values', () => {
@@ -326,6 +357,38 @@ describe('model-service VirtualService', () => {
     expect(
       (findObject(objects, 'DestinationRule', 'app').spec as { subsets: unknown[] }).subsets,
     ).toHaveLength(2);
+  });
+});
+
+describe('STICKY_COOKIE_NAME of the app', () => {
+  const stickyCookieNames = (objects: K8sObject[]) =>
+    objects
+      .filter((o) => o.kind === 'Deployment' && o.metadata.name.startsWith('app-'))
+      .map((d) => [d.metadata.name, env(podSpec(d).containers[0], 'STICKY_COOKIE_NAME')]);
+
+  it('is the cookie the app VirtualService sets, in every app Deployment', async () => {
+    const objects = await renderChart({ set: ['routing.sticky.cookieName=rs_arm'] });
+    expect(stickyCookieNames(objects)).toEqual([
+      ['app-v1', 'rs_arm'],
+      ['app-v2', 'rs_arm'],
+    ]);
+    // Each app knows its own cookie value, the version name.
+    expect(
+      ['app-v1', 'app-v2'].map((name) =>
+        env(podSpec(findObject(objects, 'Deployment', name)).containers[0], 'STICKY_COOKIE_VALUE'),
+      ),
+    ).toEqual(['v1', 'v2']);
+    const weighted = httpRoutes(objects, 'app').find((r) => r.name === 'weighted');
+    expect(weighted?.route[1].headers?.response?.set?.['Set-Cookie']).toMatch(/^rs_arm=v2; /);
+  });
+
+  it('is not set without the gateway: no VirtualService sets a cookie, so the app counts no visitor', async () => {
+    const objects = await renderChart({ set: ['istio.gateway.enabled=false'] });
+    expect(objects.some((o) => o.kind === 'VirtualService' && o.metadata.name === 'app')).toBe(false);
+    expect(stickyCookieNames(objects)).toEqual([
+      ['app-v1', undefined],
+      ['app-v2', undefined],
+    ]);
   });
 });
 

@@ -4,8 +4,10 @@
  *
  * The arms differ in size (the canary gets a small share of new users), so raw click totals of two arms
  * say nothing about which variant works better; every comparison here is a ratio (clicks per view), and
- * the views per arm are shown only as the sample size behind each ratio. "Users" are People page views
- * of an arm over the selected time range (the app keeps no user identity).
+ * the views per arm are shown only as the sample size behind each ratio. The app keeps no user identity:
+ * users are counted when the mesh assigns them an arm, as page views that reach the app without the
+ * sticky version cookie (`visitors_total`, app setting STICKY_COOKIE_NAME, which the chart sets to
+ * `routing.sticky.cookieName`); the mesh's answer to that request sets the cookie, so a browser counts once.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
@@ -17,6 +19,11 @@ export const EXPERIMENT_UID = 'rs-experiment';
 
 const ARM = '{{variant}} ({{version}})';
 
+/**
+ * Users assigned to each arm over the selected time range: page views that arrived without the version
+ * cookie, i.e. browsers the mesh's weighted route assigned a version (and set the cookie) just then.
+ */
+const USERS_IN_RANGE = `sum by (version, variant) (increase(visitors_total{${IN_NAMESPACE}}[$__range]))`;
 /** People page views per arm over the selected time range. */
 const VIEWS_IN_RANGE = `sum by (version, variant) (increase(people_page_views_total{${IN_NAMESPACE}}[$__range]))`;
 /** Profile clicks per arm over the selected time range. */
@@ -27,6 +34,7 @@ const RATIO_NOTE =
 
 /** Builds the experiment dashboard model. */
 export function experimentDashboard(): dashboard.Dashboard {
+  const users: PromQuery = { expr: USERS_IN_RANGE, legend: ARM };
   const views: PromQuery = { expr: VIEWS_IN_RANGE, legend: ARM };
   const clicks: PromQuery = { expr: CLICKS_IN_RANGE, legend: ARM };
   const clickThrough: PromQuery = { expr: `${CLICKS_IN_RANGE} / ${VIEWS_IN_RANGE}`, legend: ARM };
@@ -34,16 +42,24 @@ export function experimentDashboard(): dashboard.Dashboard {
     uid: EXPERIMENT_UID,
     title: 'Restaurant Sentiment / People page experiment',
     description:
-      'People page experiment per variant and version: users behind each arm (page views), clicks and click-through. Arms differ in size, so compare click-through ratios, never click totals.',
+      'People page experiment per variant and version: users assigned to each arm by the mesh, People page views, clicks and click-through (clicks per view). Arms differ in size, so compare click-through ratios, never click totals.',
     from: 'now-24h',
     rows: [
       {
         title: 'Arms over the selected time range',
         panels: [
           statPanel({
-            title: 'Users per arm',
+            title: 'Users assigned per arm',
             description:
-              'People page views per arm (variant and version) over the selected time range: the number of users behind each arm and the sample size of its click-through. The arms differ in size by design (canary weight); do not compare their click totals.',
+              'Users the mesh assigned to each arm (variant and version) over the selected time range (visitors_total): GETs of / or /people that reached the arm without the sticky version cookie. The mesh sets the cookie on that very answer, so a browser is counted once, when it is assigned. A browser that refuses cookies is counted on every page view, one whose cookie expired (routing.sticky.maxAgeSeconds) once more; one moved to the other version by a rollback or promotion (weight 0 or 100) still sends its old cookie and is not counted again. 0 without the Istio gateway. The arms differ in size by design (canary weight); do not compare their click totals.',
+            unit: units.Short,
+            queries: [users],
+            width: 8,
+          }),
+          statPanel({
+            title: 'People page views per arm',
+            description:
+              'People page views per arm (variant and version) over the selected time range (people_page_views_total): the sample size of its click-through, whose unit is a view, not a user (a user who opens the page twice counts twice). The arms differ in size by design (canary weight); do not compare their click totals.',
             unit: units.Short,
             queries: [views],
             width: 8,
@@ -57,7 +73,7 @@ export function experimentDashboard(): dashboard.Dashboard {
           }),
           tablePanel({
             title: 'Views, clicks and click-through per arm',
-            description: `One row per arm over the selected time range: People page views (the users behind the arm), profile clicks, and clicks per view. ${RATIO_NOTE}`,
+            description: `One row per arm over the selected time range: People page views, profile clicks, and clicks per view. ${RATIO_NOTE}`,
             unit: units.Short,
             queries: [views, clicks, clickThrough],
             columns: [
@@ -65,7 +81,7 @@ export function experimentDashboard(): dashboard.Dashboard {
               { header: 'Profile clicks', unit: units.Short },
               { header: 'Click-through', unit: units.PercentUnit },
             ],
-            width: 8,
+            width: 24,
           }),
         ],
       },
@@ -84,7 +100,7 @@ export function experimentDashboard(): dashboard.Dashboard {
           timeSeriesPanel({
             title: 'People page views',
             description:
-              'People page views per minute of each arm, averaged over the last hour (60 × version_variant:people_page_views:rate1h): how many users are behind each arm over time, following the canary weight. Not a measure of success; click totals are deliberately not graphed per arm.',
+              'People page views per minute of each arm, averaged over the last hour (60 × version_variant:people_page_views:rate1h): the traffic behind each arm over time, following the canary weight (views, not users). Not a measure of success; click totals are deliberately not graphed per arm.',
             unit: units.CountsPerMinute,
             queries: [
               {

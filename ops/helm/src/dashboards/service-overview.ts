@@ -1,7 +1,7 @@
 /**
  * `rs-service-overview`: RED (rate, errors, duration) of app and model-service, per component and
  * version, from the chart's recording rules (`component_version:*`, 5 minute windows), plus the raw
- * per-route/per-status rates and the app's view of its calls to model-service.
+ * per-route/per-status rates (without scrapes and probes) and the app's view of its calls to model-service.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
@@ -12,6 +12,12 @@ import { statPanel, timeSeriesPanel, type PromQuery } from './panels.js';
 export const SERVICE_OVERVIEW_UID = 'rs-service-overview';
 
 const BY_COMPONENT_VERSION = '{{component}} {{version}}';
+
+/**
+ * Requests of visitors and services only: Prometheus' scrapes and the kubelet's probes are left out, as in
+ * the chart's HTTP recording rules.
+ */
+const SERVED_REQUESTS = `http_requests_total{${IN_NAMESPACE}, route!~"/metrics|/healthz|/readyz"}`;
 
 const REQUEST_RATE: PromQuery = {
   expr: `sum by (component, version) (component_version:http_requests:rate5m{${IN_NAMESPACE}})`,
@@ -113,11 +119,11 @@ export function serviceOverviewDashboard(): dashboard.Dashboard {
           timeSeriesPanel({
             title: 'Request rate by route',
             description:
-              'Requests per second per route template, component and version (raw http_requests_total).',
+              'Requests per second per route template, component and version (raw http_requests_total), without scrapes and probes (/metrics, /healthz, /readyz), as in the recording rules.',
             unit: units.RequestsPerSecond,
             queries: [
               {
-                expr: `sum by (component, version, route) (rate(http_requests_total{${IN_NAMESPACE}}[$__rate_interval]))`,
+                expr: `sum by (component, version, route) (rate(${SERVED_REQUESTS}[$__rate_interval]))`,
                 legend: '{{component}} {{version}} {{route}}',
               },
             ],
@@ -126,11 +132,11 @@ export function serviceOverviewDashboard(): dashboard.Dashboard {
           timeSeriesPanel({
             title: 'Request rate by status',
             description:
-              'Requests per second per HTTP status code, component and version (raw http_requests_total).',
+              'Requests per second per HTTP status code, component and version (raw http_requests_total), without scrapes and probes (/metrics, /healthz, /readyz), as in the recording rules.',
             unit: units.RequestsPerSecond,
             queries: [
               {
-                expr: `sum by (component, version, status) (rate(http_requests_total{${IN_NAMESPACE}}[$__rate_interval]))`,
+                expr: `sum by (component, version, status) (rate(${SERVED_REQUESTS}[$__rate_interval]))`,
                 legend: '{{component}} {{version}} {{status}}',
               },
             ],
