@@ -27,6 +27,7 @@ import {
   writeDashboardFiles,
 } from '../src/dashboards/generate.js';
 import { dashboardQueries, substituteVariables } from '../src/dashboards/queries.js';
+import { CONTRACT_RECORDING_RULES } from './support/contract.js';
 
 const run = promisify(execFile);
 
@@ -49,23 +50,7 @@ const CONTRACT_METRICS = [
   'model_service_request_duration_seconds_bucket',
 ];
 
-/** Recording rules of the design contract. */
-const CONTRACT_RULES = [
-  'component_version:http_requests:rate5m',
-  'component_version:http_requests_5xx:rate5m',
-  'component_version:http_requests_5xx:ratio_rate5m',
-  'component_version:http_request_duration_seconds_bucket:rate5m',
-  'component_version:http_request_duration_seconds:p50_5m',
-  'component_version:http_request_duration_seconds:p95_5m',
-  'component_version:http_request_duration_seconds:p99_5m',
-  'version:model_predictions:share_rate5m',
-  'version:model_prediction_score_bucket:rate5m',
-  'version:feedback:rate1h',
-  'version:feedback_wrong:ratio_rate1h',
-  'version_variant:people_page_views:rate1h',
-  'version_variant:profile_clicks:rate1h',
-  'version_variant:profile_clicks_per_view:ratio_rate1h',
-];
+const CONTRACT_RULES: readonly string[] = CONTRACT_RECORDING_RULES;
 
 /** Every panel of every dashboard, `[type, title]` in order (rows included). */
 const EXPECTED_PANELS: Record<string, Array<[string, string]>> = {

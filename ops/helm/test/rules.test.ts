@@ -29,6 +29,7 @@ import {
   type RuleFile,
 } from '../src/monitoring/rule-file.js';
 import { GOOD_CASES } from './support/cases.js';
+import { CONTRACT_RECORDING_RULES } from './support/contract.js';
 
 const run = promisify(execFile);
 
@@ -50,23 +51,7 @@ const RULES_FILE_NAME = 'rules.yaml';
 const RUNBOOKS = path.join(REPO_ROOT, 'docs', 'runbooks.md');
 const RUNBOOK_URL = 'https://github.com/restaurant-sentiment/restaurant-sentiment/blob/main/docs/runbooks.md';
 
-/** Recording rules of the design contract, in the order the chart defines them. */
-const RECORDS = [
-  'component_version:http_requests:rate5m',
-  'component_version:http_requests_5xx:rate5m',
-  'component_version:http_requests_5xx:ratio_rate5m',
-  'component_version:http_request_duration_seconds_bucket:rate5m',
-  'component_version:http_request_duration_seconds:p50_5m',
-  'component_version:http_request_duration_seconds:p95_5m',
-  'component_version:http_request_duration_seconds:p99_5m',
-  'version:model_predictions:share_rate5m',
-  'version:model_prediction_score_bucket:rate5m',
-  'version:feedback:rate1h',
-  'version:feedback_wrong:ratio_rate1h',
-  'version_variant:people_page_views:rate1h',
-  'version_variant:profile_clicks:rate1h',
-  'version_variant:profile_clicks_per_view:ratio_rate1h',
-];
+const RECORDS: readonly string[] = CONTRACT_RECORDING_RULES;
 
 /** Alerts of the design contract (sorted). */
 const ALERTS = [
