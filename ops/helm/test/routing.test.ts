@@ -79,7 +79,7 @@ describe('app VirtualService with the default values (90/10)', () => {
           route: [
             {
               destination: appDestination('v1'),
-              headers: { response: { set: { 'Set-Cookie': COOKIE_V1 } } },
+              headers: { response: { add: { 'Set-Cookie': COOKIE_V1 } } },
             },
           ],
         },
@@ -89,7 +89,7 @@ describe('app VirtualService with the default values (90/10)', () => {
           route: [
             {
               destination: appDestination('v2'),
-              headers: { response: { set: { 'Set-Cookie': COOKIE_V2 } } },
+              headers: { response: { add: { 'Set-Cookie': COOKIE_V2 } } },
             },
           ],
         },
@@ -99,12 +99,12 @@ describe('app VirtualService with the default values (90/10)', () => {
             {
               destination: appDestination('v1'),
               weight: 90,
-              headers: { response: { set: { 'Set-Cookie': COOKIE_V1 } } },
+              headers: { response: { add: { 'Set-Cookie': COOKIE_V1 } } },
             },
             {
               destination: appDestination('v2'),
               weight: 10,
-              headers: { response: { set: { 'Set-Cookie': COOKIE_V2 } } },
+              headers: { response: { add: { 'Set-Cookie': COOKIE_V2 } } },
             },
           ],
         },
@@ -224,7 +224,7 @@ describe('app VirtualService at the ends of a rollout', () => {
           {
             destination: appDestination('v1'),
             weight: 100,
-            headers: { response: { set: { 'Set-Cookie': COOKIE_V1 } } },
+            headers: { response: { add: { 'Set-Cookie': COOKIE_V1 } } },
           },
         ],
       },
@@ -241,12 +241,24 @@ describe('app VirtualService at the ends of a rollout', () => {
     expect(routed.subset).toBe('v1');
   });
 
+  it('leaves Secure off when plain HTTP still serves pages (a browser drops Secure cookies set over http)', async () => {
+    const objects = await renderChart({
+      set: [
+        'istio.gateway.tls.enabled=true',
+        'istio.gateway.tls.credentialName=restaurant-tls',
+        'istio.gateway.tls.httpsRedirect=false',
+      ],
+    });
+    const weighted = httpRoutes(objects, 'app').find((r) => r.name === 'weighted');
+    expect(weighted?.route[1].headers?.response?.add).toEqual({ 'Set-Cookie': COOKIE_V2 });
+  });
+
   it('marks the cookie Secure when the gateway serves TLS', async () => {
     const objects = await renderChart({
       set: ['istio.gateway.tls.enabled=true', 'istio.gateway.tls.credentialName=restaurant-tls'],
     });
     const weighted = httpRoutes(objects, 'app').find((r) => r.name === 'weighted');
-    expect(weighted?.route[1].headers?.response?.set).toEqual({ 'Set-Cookie': `${COOKIE_V2}; Secure` });
+    expect(weighted?.route[1].headers?.response?.add).toEqual({ 'Set-Cookie': `${COOKIE_V2}; Secure` });
     expect(findObject(objects, 'Gateway', 'restaurant-sentiment').spec).toEqual({
       selector: { istio: 'ingressgateway' },
       servers: [
@@ -269,9 +281,9 @@ describe('model-service VirtualService', () => {
   const predictRetries = {
     attempts: 2,
     perTryTimeout: '1000ms',
-    retryOn: 'connect-failure,refused-stream,reset,unavailable,503',
+    retryOn: 'connect-failure,refused-stream,reset,503',
   };
-  const otherRetries = { attempts: 2, perTryTimeout: '1000ms', retryOn: 'connect-failure,refused-stream' };
+  const otherRetries = { attempts: 2, perTryTimeout: '3000ms', retryOn: 'connect-failure,refused-stream' };
   const fromApp = (version: string, uri?: string) => [
     { sourceLabels: { app: 'app', version }, ...(uri ? { uri: { exact: uri } } : {}) },
   ];
@@ -379,7 +391,7 @@ describe('STICKY_COOKIE_NAME of the app', () => {
       ),
     ).toEqual(['v1', 'v2']);
     const weighted = httpRoutes(objects, 'app').find((r) => r.name === 'weighted');
-    expect(weighted?.route[1].headers?.response?.set?.['Set-Cookie']).toMatch(/^rs_arm=v2; /);
+    expect(weighted?.route[1].headers?.response?.add?.['Set-Cookie']).toMatch(/^rs_arm=v2; /);
   });
 
   it('is not set without the gateway: no VirtualService sets a cookie, so the app counts no visitor', async () => {
@@ -434,6 +446,25 @@ describe('values checked by the templates', () => {
     [
       ['modelService.retries.perTryTimeoutMs=5000'],
       'modelService.retries.perTryTimeoutMs (5000) must not exceed modelService.requestTimeoutMs (3000)',
+    ],
+    [['canary.version=stable'], 'canary.version: "stable" is the name of another role'],
+    [['shadow.version=v2'], 'shadow.version: "v2" is already used by stable or canary'],
+    [
+      ['modelService.autoscaling.minReplicas=9'],
+      'modelService.autoscaling: minReplicas (9) is above maxReplicas (6)',
+    ],
+    [
+      ['modelService.modelSource=local'],
+      'modelService.modelSource: local reads releases from a folder the images do not have',
+    ],
+    [
+      ['istio.gateway.enabled=false', 'istio.gateway.rateLimit.enabled=true'],
+      "istio.gateway.rateLimit.enabled: the rate limit sits on the gateway's route; it needs istio.gateway.enabled",
+    ],
+    [['app.replicas=1'], 'podDisruptionBudget.minAvailable (1) must be below the replicas of app (1)'],
+    [
+      ['modelService.autoscaling.enabled=false', 'modelService.replicas=1'],
+      'podDisruptionBudget.minAvailable (1) must be below the replicas of modelService (1)',
     ],
   ])('%j is refused', async (set, message) => {
     const error = await renderChart({ set }).catch((e: unknown) => e);
@@ -552,5 +583,54 @@ describe('feedback storage', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gateway rate limit', () => {
+  it("limits only this release's host, per gateway pod, under a name of its own", async () => {
+    const objects = await renderChart({
+      set: [
+        'istio.gateway.rateLimit.enabled=true',
+        'istio.gateway.tls.enabled=true',
+        'istio.gateway.tls.credentialName=tls',
+      ],
+    });
+    const filter = findObject(objects, 'EnvoyFilter', 'restaurant-sentiment-rs-local-rate-limit');
+    expect(filter.metadata.namespace).toBe('istio-system');
+    const patches = (
+      filter.spec as {
+        configPatches: Array<{
+          applyTo: string;
+          match: Record<string, unknown>;
+          patch: { value: Record<string, unknown> };
+        }>;
+      }
+    ).configPatches;
+    expect(patches.map((p) => p.applyTo)).toEqual(['HTTP_FILTER', 'HTTP_ROUTE', 'HTTP_ROUTE']);
+    // The filter in the chain has no bucket: it limits nothing until a route of ours switches it on.
+    expect(patches[0].patch.value).toEqual({
+      name: 'envoy.filters.http.local_ratelimit',
+      typed_config: {
+        '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+        type_url: 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+        value: { stat_prefix: 'http_local_rate_limiter' },
+      },
+    });
+    expect(patches.slice(1).map((p) => p.match)).toEqual(
+      ['restaurant.local:80', 'restaurant.local:443'].map((name) => ({
+        context: 'GATEWAY',
+        routeConfiguration: { vhost: { name, route: { action: 'ANY' } } },
+      })),
+    );
+    const perRoute = patches[1].patch.value as {
+      typed_per_filter_config: Record<string, { value: { token_bucket: unknown } }>;
+    };
+    expect(perRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'].value.token_bucket).toEqual(
+      {
+        max_tokens: 600,
+        tokens_per_fill: 600,
+        fill_interval: '60s',
+      },
+    );
   });
 });

@@ -47,8 +47,9 @@ const REJECTIONS: Record<string, string[]> = {
     '- shadow: Must validate "then" as "if" was valid',
     '- shadow.modelService.image.tag: String length must be greater than or equal to 1',
   ],
-  'version-uppercase.yaml': ["- canary.version: Does not match pattern '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"],
-  'version-spaces.yaml': ["- stable.version: Does not match pattern '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"],
+  'version-uppercase.yaml': ["- canary.version: Does not match pattern '^[a-z]([-a-z0-9]*[a-z0-9])?$'"],
+  'version-spaces.yaml': ["- stable.version: Does not match pattern '^[a-z]([-a-z0-9]*[a-z0-9])?$'"],
+  'version-numeric.yaml': ["- stable.version: Does not match pattern '^[a-z]([-a-z0-9]*[a-z0-9])?$'"],
   'version-too-long.yaml': ['- canary.version: String length must be less than or equal to 40'],
   'same-versions.yaml': [
     'canary.version: "v1" is also stable.version; the two versions need different names',

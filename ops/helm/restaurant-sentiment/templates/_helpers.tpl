@@ -29,7 +29,7 @@ The versions that run, as a list of dicts {role, version, arm} in a fixed order 
 {{/* Labels of the pods of one component and version: (dict "component" "app" "version" "v1"). */}}
 {{- define "rs.selectorLabels" -}}
 app: {{ .component }}
-version: {{ .version }}
+version: {{ .version | quote }}
 {{- end }}
 
 {{/* Fully qualified name of a Service of this release: (dict "root" $ "name" "app"). */}}
@@ -86,7 +86,8 @@ seccompProfile:
 {{- define "rs.stickyCookie" -}}
 {{- $sticky := .root.Values.routing.sticky -}}
 {{- printf "%s=%s; Max-Age=%d; Path=/; HttpOnly; SameSite=Lax" $sticky.cookieName .version ($sticky.maxAgeSeconds | int) -}}
-{{- if .root.Values.istio.gateway.tls.enabled }}; Secure{{ end -}}
+{{- /* Secure only when every visit is HTTPS: a browser drops a Secure cookie set over plain HTTP. */ -}}
+{{- if and .root.Values.istio.gateway.tls.enabled .root.Values.istio.gateway.tls.httpsRedirect }}; Secure{{ end -}}
 {{- end }}
 
 {{/*

@@ -25,7 +25,7 @@ interface MatchRequest {
 interface RouteDestination {
   destination: { host: string; subset?: string; port?: { number: number } };
   weight?: number;
-  headers?: { response?: { set?: Record<string, string> } };
+  headers?: { response?: { set?: Record<string, string>; add?: Record<string, string> } };
 }
 
 /** One entry of a VirtualService's `spec.http`. */
@@ -88,7 +88,7 @@ export function routeRequest(routes: HttpRoute[], request: MeshRequest, random: 
   return {
     route: route.name ?? '(unnamed)',
     subset: chosen.destination.subset ?? '(none)',
-    responseHeaders: chosen.headers?.response?.set ?? {},
+    responseHeaders: { ...chosen.headers?.response?.set, ...chosen.headers?.response?.add },
   };
 }
 
