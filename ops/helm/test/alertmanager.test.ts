@@ -2,8 +2,9 @@
  * The chart's AlertmanagerConfig: converted into the alertmanager.yml prometheus-operator would generate
  * from it (ops/helm/src/monitoring/alertmanager.ts), the configuration is exactly the expected one, passes
  * `amtool check-config`, and `amtool config routes test` sends a critical ServiceDown and a warning to
- * the right receivers (and alerts of other namespaces nowhere); the inhibition rules are exact; the SMTP
- * password is only ever a Secret reference.
+ * the right receivers (and alerts of other namespaces nowhere); the inhibition rules are exact and their
+ * source, ServiceDown, is one alert per whole component and version (so one dead pod of several never
+ * hides its version's errors); the SMTP password is only ever a Secret reference.
  *
  * Needs /usr/bin/amtool (Debian `prometheus-alertmanager`, or AMTOOL_PATH): the amtool tests are skipped
  * with a warning when it is missing, and fail when CI=true.
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
+import { OPS_HELM_DIR } from '../src/helm/binary.js';
 import { findObject, HelmError, renderChart, type K8sObject } from '../src/helm/render.js';
 import {
   alertmanagerConfigFile,
@@ -23,6 +25,7 @@ import {
   type AlertmanagerConfigFile,
   type SecretKeyReference,
 } from '../src/monitoring/alertmanager.js';
+import { alertRules, ruleFileOf } from '../src/monitoring/rule-file.js';
 
 const run = promisify(execFile);
 
@@ -162,7 +165,7 @@ describe('AlertmanagerConfig restaurant-sentiment', () => {
     });
   });
 
-  it('inhibits the errors, latency and canary alerts of a version whose pod is down, nothing else', () => {
+  it('inhibits the errors, latency and canary alerts of a version whose every pod is down, nothing else', () => {
     expect((object.spec as { inhibitRules: unknown }).inhibitRules).toEqual([
       {
         sourceMatch: [{ name: 'alertname', value: 'ServiceDown', matchType: '=' }],
@@ -176,6 +179,28 @@ describe('AlertmanagerConfig restaurant-sentiment', () => {
         equal: ['namespace', 'component', 'version'],
       },
     ]);
+  });
+
+  it("inhibits only on a ServiceDown of a whole version: the alert's labels are exactly the equal labels", async () => {
+    // With a shadow, so that both ServiceDown rules (critical, and warning for the shadow) are checked.
+    const shadowValues = path.join(OPS_HELM_DIR, 'test', 'values', 'shadow.yaml');
+    const rules = alertRules(
+      ruleFileOf(
+        findObject(
+          await renderChart({ valuesFiles: [shadowValues] }),
+          'PrometheusRule',
+          'restaurant-sentiment',
+        ),
+      ),
+    );
+    const equal = (object.spec as { inhibitRules: Array<{ equal: string[] }> }).inhibitRules[0].equal;
+    const serviceDown = rules.filter((rule) => rule.alert === 'ServiceDown');
+    expect(serviceDown.map((rule) => rule.labels?.severity)).toEqual(['critical', 'warning']);
+    for (const rule of serviceDown) {
+      // One series per namespace, component and version (no pod label): every target of it is down.
+      const by = /^max by \(([^)]*)\) \(up\{[^}]*\}\) == 0$/.exec(rule.expr.trim());
+      expect([rule.expr, by?.[1].split(/,\s*/)]).toEqual([rule.expr, equal]);
+    }
   });
 
   itWithAmtool('is a valid Alertmanager configuration (amtool check-config)', async () => {
@@ -205,9 +230,19 @@ describe('AlertmanagerConfig restaurant-sentiment', () => {
           `namespace=${NS}`,
           'component=model-service',
           'version=v2',
-          'pod=model-service-v2-a',
         ],
         receiver: `${PREFIX}email-critical`,
+      },
+      {
+        name: "the shadow's ServiceDown (a warning: no user sees the shadow) goes to the warning e-mail receiver",
+        labels: [
+          'alertname=ServiceDown',
+          'severity=warning',
+          `namespace=${NS}`,
+          'component=model-service',
+          'version=shadow',
+        ],
+        receiver: `${PREFIX}email-warning`,
       },
       {
         name: 'a warning goes to the warning e-mail receiver',

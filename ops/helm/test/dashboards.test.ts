@@ -26,6 +26,7 @@ import {
   renderDashboardFiles,
   writeDashboardFiles,
 } from '../src/dashboards/generate.js';
+import { VERSION_PLACEHOLDERS } from '../src/dashboards/canary.js';
 import { dashboardQueries, substituteVariables } from '../src/dashboards/queries.js';
 import { CONTRACT_RECORDING_RULES } from './support/contract.js';
 
@@ -110,6 +111,7 @@ const EXPECTED_PANELS: Record<string, Array<[string, string]>> = {
     ['timeseries', 'p95 latency: canary over stable'],
     ['row', 'Model quality'],
     ['timeseries', 'Wrong-feedback share: stable and canary'],
+    ['timeseries', 'Feedback answers per hour: stable and canary'],
     ['bargauge', 'Prediction mix: stable and canary'],
   ],
 };
@@ -282,7 +284,24 @@ describe('ConfigMaps of the chart', () => {
   const dashboardMaps = (all: K8sObject[]) =>
     all.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('dashboard-'));
 
-  it('one ConfigMap per dashboard holds exactly the committed JSON, with the sidecar label and folder', async () => {
+  /** A committed dashboard file with the version placeholders replaced, as the chart's template does. */
+  const withVersions = async (file: string, stable: string, canary: string) =>
+    (await readFile(path.join(DASHBOARDS_DIR, file), 'utf8'))
+      .replaceAll(VERSION_PLACEHOLDERS.stable, stable)
+      .replaceAll(VERSION_PLACEHOLDERS.canary, canary);
+
+  /** The `current` value of each version picker of the canary ConfigMap's dashboard. */
+  const pickedVersions = (maps: K8sObject[]) => {
+    const map = maps.find((m) => m.metadata.name === 'dashboard-rs-canary') as K8sObject;
+    const model = JSON.parse((map.data as Record<string, string>)['rs-canary.json']) as dashboard.Dashboard;
+    return Object.fromEntries(
+      (model.templating.list ?? [])
+        .filter((v) => v.name === 'stable' || v.name === 'canary')
+        .map((v) => [v.name, v.current]),
+    );
+  };
+
+  it('one ConfigMap per dashboard holds exactly the committed JSON (version defaults from values), with the sidecar label and folder', async () => {
     const maps = dashboardMaps(objects);
     expect(maps.map((m) => m.metadata.name)).toEqual([
       'dashboard-rs-canary',
@@ -292,7 +311,7 @@ describe('ConfigMaps of the chart', () => {
     ]);
     for (const map of maps) {
       const file = `${map.metadata.name.slice('dashboard-'.length)}.json`;
-      expect(map.data).toEqual({ [file]: await readFile(path.join(DASHBOARDS_DIR, file), 'utf8') });
+      expect(map.data).toEqual({ [file]: await withVersions(file, 'v1', 'v2') });
       expect(map.metadata.namespace).toBe('restaurant-sentiment');
       expect(map.metadata.labels).toEqual({
         'app.kubernetes.io/instance': 'rs',
@@ -303,6 +322,22 @@ describe('ConfigMaps of the chart', () => {
         release: 'kube-prometheus-stack',
       });
       expect(map.metadata.annotations).toEqual({ grafana_folder: 'Restaurant Sentiment' });
+    }
+  });
+
+  it('opens the canary comparison on the stable and canary versions of the values (v1/v2, after a promotion v2/v3)', async () => {
+    expect(pickedVersions(dashboardMaps(objects))).toEqual({
+      stable: { selected: true, text: 'v1', value: 'v1' },
+      canary: { selected: true, text: 'v2', value: 'v2' },
+    });
+    const promoted = dashboardMaps(await renderChart({ set: ['stable.version=v2', 'canary.version=v3'] }));
+    expect(pickedVersions(promoted)).toEqual({
+      stable: { selected: true, text: 'v2', value: 'v2' },
+      canary: { selected: true, text: 'v3', value: 'v3' },
+    });
+    for (const map of promoted) {
+      const file = `${map.metadata.name.slice('dashboard-'.length)}.json`;
+      expect(map.data).toEqual({ [file]: await withVersions(file, 'v2', 'v3') });
     }
   });
 
@@ -400,15 +435,38 @@ describe('dashboard models', () => {
     }
   });
 
-  it('pick the namespace from scraped targets and default the canary comparison to v1 and v2', () => {
+  it('pick the namespace from scraped targets; the canary comparison defaults to placeholders the chart replaces', () => {
     const variables = committed.get('rs-canary')?.templating.list ?? [];
     const byName = Object.fromEntries(variables.map((v) => [v.name, v]));
     expect(byName.datasource.query).toBe('prometheus');
     expect(byName.namespace.query).toBe('label_values(up{component!=""}, namespace)');
     expect(byName.namespace.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
     expect(byName.stable.query).toBe('label_values(up{namespace="$namespace", component!=""}, version)');
-    expect(byName.stable.current).toEqual({ selected: true, text: 'v1', value: 'v1' });
-    expect(byName.canary.current).toEqual({ selected: true, text: 'v2', value: 'v2' });
+    expect(byName.canary.query).toBe('label_values(up{namespace="$namespace", component!=""}, version)');
+    expect(VERSION_PLACEHOLDERS).toEqual({
+      stable: '__RS_STABLE_VERSION__',
+      canary: '__RS_CANARY_VERSION__',
+    });
+    expect(byName.stable.current).toEqual({
+      selected: true,
+      text: '__RS_STABLE_VERSION__',
+      value: '__RS_STABLE_VERSION__',
+    });
+    expect(byName.canary.current).toEqual({
+      selected: true,
+      text: '__RS_CANARY_VERSION__',
+      value: '__RS_CANARY_VERSION__',
+    });
+    // The placeholders appear nowhere else (each twice: text and value of its variable's default).
+    const files = [...renderDashboardFiles()];
+    for (const placeholder of Object.values(VERSION_PLACEHOLDERS)) {
+      expect(files.map(([name, text]) => [name, text.split(placeholder).length - 1])).toEqual([
+        ['rs-canary.json', 2],
+        ['rs-experiment.json', 0],
+        ['rs-model.json', 0],
+        ['rs-service-overview.json', 0],
+      ]);
+    }
   });
 
   it.each(Object.keys(EXPECTED_PANELS))('%s has exactly the expected rows and panels', (uid) => {
@@ -535,13 +593,20 @@ describe('dashboard models', () => {
       'sum by (component, version, status) (rate(http_requests_total{namespace="$namespace", route!~"/metrics|/healthz|/readyz"}[$__rate_interval]))',
     ]);
     expect(exprs(panel('rs-experiment', 'Click-through per arm'))).toEqual([
-      'sum by (version, variant) (increase(profile_clicks_total{namespace="$namespace"}[$__range])) / sum by (version, variant) (increase(people_page_views_total{namespace="$namespace"}[$__range]))',
+      'sum by (version, variant) (increase(profile_clicks_total{namespace="$namespace"}[$__range])) / (sum by (version, variant) (increase(people_page_views_total{namespace="$namespace"}[$__range])) > 0)',
+    ]);
+    expect(exprs(panel('rs-experiment', 'Click-through per team member'))).toEqual([
+      'sum by (version, variant, member) (increase(profile_clicks_total{namespace="$namespace"}[$__range])) / ignoring (member) group_left () (sum by (version, variant) (increase(people_page_views_total{namespace="$namespace"}[$__range])) > 0)',
+    ]);
+    expect(exprs(panel('rs-canary', 'Feedback answers per hour: stable and canary'))).toEqual([
+      '3600 * version:feedback:rate1h{namespace="$namespace", version=~"$stable|$canary"}',
     ]);
     expect(exprs(panel('rs-canary', 'p95 latency: canary over stable'))).toEqual([
       'component_version:http_request_duration_seconds:p95_5m{namespace="$namespace", version="$canary"} / ignoring (version) component_version:http_request_duration_seconds:p95_5m{namespace="$namespace", version="$stable"}',
     ]);
+    // Of stable's and canary's requests only: the shadow's mirrored copies are not users' requests.
     expect(exprs(panel('rs-canary', 'Request share per version'))).toEqual([
-      'sum by (component, version) (component_version:http_requests:rate5m{namespace="$namespace", version=~"$stable|$canary"}) / ignoring (version) group_left () sum by (component) (component_version:http_requests:rate5m{namespace="$namespace"})',
+      'sum by (component, version) (component_version:http_requests:rate5m{namespace="$namespace", version=~"$stable|$canary"}) / ignoring (version) group_left () sum by (component) (component_version:http_requests:rate5m{namespace="$namespace", version=~"$stable|$canary"})',
     ]);
   });
 
@@ -586,9 +651,16 @@ describe('dashboard models', () => {
         expect.stringContaining('do not compare their click totals'),
       ]);
     // Users and views are different units, and each panel says what it counts.
-    expect(panel('rs-experiment', 'Users assigned per arm').description).toContain(
-      'A browser that refuses cookies is counted on every page view',
+    const users = panel('rs-experiment', 'Users assigned per arm').description;
+    expect(users).toContain('A browser that refuses cookies is counted on every page view');
+    // A browser the mesh moves to this version (its cookie names another one) is counted, as the app does.
+    expect(users).toContain(
+      'one moved here by a rollback or promotion (weight 0 or 100) still sends the cookie of the version it left, names another version than this one and is counted once more',
     );
+    expect(users).toContain(
+      'a tester who forces this version with the override header (routing.overrideHeader) while holding the other version’s cookie is counted on every page view',
+    );
+    expect(users).not.toContain('not counted again');
     expect(panel('rs-experiment', 'People page views per arm').description).toContain('a view, not a user');
     expect(panel('rs-experiment', 'Click-through per arm').description).toContain('never by raw totals');
   });
@@ -610,7 +682,7 @@ describe('dashboardQueries', () => {
       0,
     );
     expect(queries).toHaveLength(targets);
-    expect(targets).toBe(44);
+    expect(targets).toBe(45);
     expect(new Set(queries.map((q) => q.dashboard))).toEqual(
       new Set(['rs-service-overview', 'rs-model', 'rs-experiment', 'rs-canary']),
     );
@@ -674,6 +746,72 @@ if (!havePromtool) {
       await writeFile(file, stringify({ groups: [{ name: 'dashboards', rules }] }));
       const { stdout } = await run(PROMTOOL, ['check', 'rules', file]);
       expect(stdout).toContain(`SUCCESS: ${queries.length} rules found`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('click-through panels show no value, not +Inf, for an arm with clicks but no People page view in range (promtool test rules)', async () => {
+    const queries = dashboardQueries({
+      namespace: 'restaurant-sentiment',
+      stable: 'v1',
+      canary: 'v2',
+      range: '1h',
+    });
+    const expr = (panel: string) =>
+      queries.find((q) => q.dashboard === 'rs-experiment' && q.panel === panel)?.expr;
+    const arm = (version: string, variant: string) =>
+      `namespace="restaurant-sentiment", component="app", version="${version}", pod="app-${version}-a", variant="${variant}"`;
+    const test = {
+      rule_files: [],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          name: 'click-through with and without People page views',
+          interval: '1m',
+          input_series: [
+            // control (v1): 6 views and 3 clicks on one card a minute.
+            { series: `people_page_views_total{${arm('v1', 'control')}}`, values: '0+6x60' },
+            {
+              series: `profile_clicks_total{${arm('v1', 'control')}, member="ml-engineer"}`,
+              values: '0+3x60',
+            },
+            // treatment (v2): a click a minute from a bookmarked card link, the People page never viewed.
+            { series: `people_page_views_total{${arm('v2', 'treatment')}}`, values: '0x60' },
+            {
+              series: `profile_clicks_total{${arm('v2', 'treatment')}, member="ml-engineer"}`,
+              values: '0+1x60',
+            },
+          ],
+          promql_expr_test: [
+            {
+              expr: expr('Click-through per arm'),
+              eval_time: '60m',
+              exp_samples: [{ labels: '{version="v1", variant="control"}', value: 0.5 }],
+            },
+            {
+              expr: expr('Click-through per team member'),
+              eval_time: '60m',
+              exp_samples: [
+                { labels: '{version="v1", variant="control", member="ml-engineer"}', value: 0.5 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-dashboard-promql-'));
+    try {
+      await writeFile(path.join(dir, 'click-through.test.yaml'), stringify(test));
+      // promtool prints what failed (expected and got samples) on stderr.
+      const result = await run(PROMTOOL, ['test', 'rules', 'click-through.test.yaml'], { cwd: dir }).then(
+        ({ stdout, stderr }) => ({ code: 0, output: `${stdout}${stderr}` }),
+        (error: { code: number; stdout: string; stderr: string }) => ({
+          code: error.code,
+          output: `${error.stdout}${error.stderr}`,
+        }),
+      );
+      expect(result).toEqual({ code: 0, output: 'Unit Testing:  click-through.test.yaml\n  SUCCESS\n\n' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

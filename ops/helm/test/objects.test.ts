@@ -409,7 +409,9 @@ describe.each(GOOD_CASES.map((c) => [c.name, c] as const))('rendered objects: %s
     const names = (kind: string) => objects.filter((o) => o.kind === kind).map(nameOf);
     const minimal = caseName === 'minimal';
     expect(names('PeerAuthentication')).toEqual(caseName === 'mtls-off' || minimal ? [] : ['default']);
-    expect(names('EnvoyFilter')).toEqual(caseName === 'rate-limit' ? ['restaurant-sentiment-rs-local-rate-limit'] : []);
+    expect(names('EnvoyFilter')).toEqual(
+      caseName === 'rate-limit' ? ['restaurant-sentiment-rs-local-rate-limit'] : [],
+    );
     expect(names('Gateway')).toEqual(minimal ? [] : ['restaurant-sentiment']);
     expect(names('Service').sort()).toEqual(['app', 'model-service']);
     expect(names('DestinationRule').sort()).toEqual(['app', 'model-service']);

@@ -4,7 +4,9 @@
  * section of docs/runbooks.md, thresholds and the stable version come from values, and the rendered
  * `spec.groups` is a valid rule file (`promtool check rules`) that passes the committed promtool unit
  * tests in ops/helm/test/promtool/ (`promtool test rules`: every alert fires when it should and stays
- * silent just under its threshold; the key recording rules give exact values).
+ * silent just under its threshold; the key recording rules give exact values; nothing fires for another
+ * namespace; the shadow model-service, rendered with test/values/shadow.yaml, never pages). Every vector
+ * selector of every rule carries the release namespace, and the runbooks upgrade from the values file.
  *
  * Needs /usr/bin/promtool (Debian `prometheus`, or PROMTOOL_PATH): the promtool tests are skipped with a
  * warning when it is missing, and fail when CI=true.
@@ -45,10 +47,20 @@ if (!havePromtool) {
 }
 const itWithPromtool = havePromtool ? it : it.skip;
 
-/** The committed promtool unit tests; their `rule_files` entry is `rules.yaml`. */
+/**
+ * The committed promtool unit tests; their `rule_files` entry is `rules.yaml` (the chart's default values)
+ * or `rules-shadow.yaml` (with test/values/shadow.yaml: a shadow model-service named `shadow`).
+ */
 const PROMTOOL_TESTS_DIR = path.join(OPS_HELM_DIR, 'test', 'promtool');
 const RULES_FILE_NAME = 'rules.yaml';
+const SHADOW_RULES_FILE_NAME = 'rules-shadow.yaml';
 const RUNBOOKS = path.join(REPO_ROOT, 'docs', 'runbooks.md');
+const DEPLOYMENT_DOC = path.join(REPO_ROOT, 'docs', 'deployment.md');
+const caseFile = (name: string) => {
+  const found = GOOD_CASES.find((c) => c.name === name);
+  if (!found) throw new Error(`no values case ${name}`);
+  return found.valuesFiles;
+};
 const RUNBOOK_URL = 'https://github.com/restaurant-sentiment/restaurant-sentiment/blob/main/docs/runbooks.md';
 
 const RECORDS: readonly string[] = CONTRACT_RECORDING_RULES;
@@ -76,6 +88,47 @@ function alertExpr(file: RuleFile, name: string): string {
   const rule = alertRules(file).find((r) => r.alert === name);
   if (!rule) throw new Error(`no alert ${name}`);
   return rule.expr;
+}
+
+/** PromQL words that are not metric names. */
+const PROMQL_KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+]);
+
+/**
+ * The vector selectors of a PromQL expression: each metric name with its `{...}` matchers (`null` when it
+ * has none), and each `{...}` that follows no name (`name` null). Functions (an identifier followed by
+ * `(`), keywords, label lists of by/on/ignoring/group_*, strings and range durations are not selectors.
+ * Label values must not contain `{` or `}` (none of the chart's do).
+ */
+function vectorSelectors(expr: string): Array<{ name: string | null; matchers: string | null }> {
+  const blocks: string[] = [];
+  const text = expr
+    .replace(/\{[^}]*\}/g, (block) => `{${blocks.push(block) - 1}}`)
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ');
+  const selectors: Array<{ name: string | null; matchers: string | null }> = [];
+  const used = new Set<number>();
+  for (const match of text.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\{(\d+)\})?(\s*\()?/g)) {
+    if (match[4] || PROMQL_KEYWORDS.has(match[1])) continue;
+    if (match[3] !== undefined) used.add(Number(match[3]));
+    selectors.push({ name: match[1], matchers: match[3] === undefined ? null : blocks[Number(match[3])] });
+  }
+  blocks.forEach((block, index) => {
+    if (!used.has(index)) selectors.push({ name: null, matchers: block });
+  });
+  return selectors;
 }
 
 /** Runs promtool; resolves with stdout+stderr and the exit code (promtool reports failures on stdout). */
@@ -112,6 +165,8 @@ describe('PrometheusRule restaurant-sentiment', () => {
     ({ objects, file } = await renderedRules());
     dir = await mkdtemp(path.join(os.tmpdir(), 'rs-rules-'));
     await writeFile(path.join(dir, RULES_FILE_NAME), ruleFileText(file));
+    const { file: shadow } = await renderedRules(caseFile('shadow'));
+    await writeFile(path.join(dir, SHADOW_RULES_FILE_NAME), ruleFileText(shadow));
     for (const name of await promtoolTestFiles()) {
       await copyFile(path.join(PROMTOOL_TESTS_DIR, name), path.join(dir, name));
     }
@@ -173,6 +228,22 @@ describe('PrometheusRule restaurant-sentiment', () => {
     expect(alertLike.sort()).toEqual(ALERTS);
   });
 
+  it('upgrades from the values file in the runbooks (as docs/deployment.md says), with its Secret names', async () => {
+    const runbooks = await readFile(RUNBOOKS, 'utf8');
+    const deployment = await readFile(DEPLOYMENT_DOC, 'utf8');
+    // A --reuse-values/--set upgrade or a helm rollback is undone by the next upgrade from the values file.
+    const commands = runbooks.match(/helm (?:upgrade|install|rollback)\b[^\n`]*/g) ?? [];
+    expect(commands.length).toBeGreaterThan(1);
+    expect([...new Set(commands)]).toEqual([
+      'helm upgrade --install $RELEASE $CHART -n $NS -f my-values.yaml',
+    ]);
+    expect(runbooks.match(/--set [\w.]+=/g)).toBeNull();
+    const secrets = (text: string) =>
+      [...text.matchAll(/create secret (?:generic|tls) ([a-z0-9-]+)/g)].map((m) => m[1]).sort();
+    expect(secrets(runbooks)).toEqual(['model-service-github']);
+    for (const name of secrets(runbooks)) expect(secrets(deployment)).toContain(name);
+  });
+
   it('takes every threshold and the stable version from values', async () => {
     const valuesFile = path.join(dir, 'thresholds.yaml');
     await writeFile(
@@ -184,6 +255,7 @@ describe('PrometheusRule restaurant-sentiment', () => {
         '  prometheusRule:',
         '    thresholds:',
         '      errorRatio: 0.07',
+        '      errorRatioMinRequestRate: 0.2',
         '      appP95Seconds: 0.8',
         '      modelServiceP95Seconds: 0.3',
         '      wrongFeedbackShare: 0.4',
@@ -196,40 +268,44 @@ describe('PrometheusRule restaurant-sentiment', () => {
     );
     const { file: custom } = await renderedRules([valuesFile]);
     expect(alertExpr(custom, 'HighErrorRatio')).toBe(
-      'component_version:http_requests_5xx:ratio_rate5m > 0.07',
+      [
+        'component_version:http_requests_5xx:ratio_rate5m{namespace="restaurant-sentiment"} > 0.07',
+        'and on (namespace, component, version)',
+        'component_version:http_requests:rate5m{namespace="restaurant-sentiment"} >= 0.2',
+      ].join('\n'),
     );
     expect(alertExpr(custom, 'HighLatencyP95')).toBe(
       [
-        'component_version:http_request_duration_seconds:p95_5m{component="app"} > 0.8',
+        'component_version:http_request_duration_seconds:p95_5m{namespace="restaurant-sentiment", component="app"} > 0.8',
         'or',
-        'component_version:http_request_duration_seconds:p95_5m{component="model-service"} > 0.3',
+        'component_version:http_request_duration_seconds:p95_5m{namespace="restaurant-sentiment", component="model-service"} > 0.3',
       ].join('\n'),
     );
     expect(alertExpr(custom, 'WrongFeedbackShareHigh')).toBe(
       [
-        'version:feedback_wrong:ratio_rate1h > 0.4',
+        'version:feedback_wrong:ratio_rate1h{namespace="restaurant-sentiment"} > 0.4',
         'and on (namespace, component, version)',
-        '(version:feedback:rate1h * 3600) >= 50',
+        '(version:feedback:rate1h{namespace="restaurant-sentiment"} * 3600) >= 50',
       ].join('\n'),
     );
     expect(alertExpr(custom, 'CanaryErrorRatioWorse')).toBe(
       [
         '(',
-        '  component_version:http_requests_5xx:ratio_rate5m{version!="blue"}',
+        '  component_version:http_requests_5xx:ratio_rate5m{namespace="restaurant-sentiment", version!="blue"}',
         '  - on (namespace, component) group_left',
-        '  component_version:http_requests_5xx:ratio_rate5m{version="blue"}',
+        '  component_version:http_requests_5xx:ratio_rate5m{namespace="restaurant-sentiment", version="blue"}',
         ') > 0.01',
         'and on (namespace, component, version)',
-        'component_version:http_requests:rate5m{version!="blue"} >= 0.5',
+        'component_version:http_requests:rate5m{namespace="restaurant-sentiment", version!="blue"} >= 0.5',
       ].join('\n'),
     );
     expect(alertExpr(custom, 'CanaryLatencyWorse')).toBe(
       [
-        'component_version:http_request_duration_seconds:p95_5m{version!="blue"}',
+        'component_version:http_request_duration_seconds:p95_5m{namespace="restaurant-sentiment", version!="blue"}',
         '> on (namespace, component) group_left',
-        '2 * component_version:http_request_duration_seconds:p95_5m{version="blue"}',
+        '2 * component_version:http_request_duration_seconds:p95_5m{namespace="restaurant-sentiment", version="blue"}',
         'and on (namespace, component, version)',
-        'component_version:http_requests:rate5m{version!="blue"} >= 0.5',
+        'component_version:http_requests:rate5m{namespace="restaurant-sentiment", version!="blue"} >= 0.5',
       ].join('\n'),
     );
     expect(alertExpr(custom, 'ScrapeTargetMissing')).toBe(
@@ -243,7 +319,6 @@ describe('PrometheusRule restaurant-sentiment', () => {
   });
 
   it('looks for scrape targets of the versions that run only: stable alone, or with a shadow model-service', async () => {
-    const caseFile = (name: string) => GOOD_CASES.find((c) => c.name === name)!.valuesFiles;
     const { file: stableOnly } = await renderedRules(caseFile('canary-off'));
     expect(alertExpr(stableOnly, 'ScrapeTargetMissing')).toBe(
       [
@@ -263,6 +338,38 @@ describe('PrometheusRule restaurant-sentiment', () => {
     );
   });
 
+  it('reads only its own namespace: every vector selector of every rule carries namespace="<release namespace>"', async () => {
+    // Another namespace than the tests' default, with a shadow, so that every rule the chart can render is seen.
+    const objects = await renderChart({ namespace: 'shop', valuesFiles: caseFile('shadow') });
+    const shop = ruleFileOf(findObject(objects, 'PrometheusRule', 'restaurant-sentiment'));
+    const rules = shop.groups.flatMap((group) => group.rules);
+    expect(rules.length).toBe(26);
+    const unscoped: string[] = [];
+    let selectors = 0;
+    for (const rule of rules) {
+      for (const selector of vectorSelectors(rule.expr)) {
+        selectors++;
+        const matchers = (selector.matchers ?? '').slice(1, -1).split(/,\s*/);
+        if (!matchers.includes('namespace="shop"'))
+          unscoped.push(`${rule.record ?? rule.alert}: ${selector.name ?? ''}${selector.matchers ?? ''}`);
+      }
+    }
+    expect(unscoped).toEqual([]);
+    expect(selectors).toBe(47);
+  });
+
+  it('finds the vector selectors of an expression, with or without matchers', () => {
+    expect(
+      vectorSelectors(
+        'sum by (namespace, le) (rate(a_bucket{le="+Inf", x=~"b|c"}[5m])) / ignoring (v) group_left b:rule:rate5m > 0 and on (n) label_replace({x="y"}, "a", "$1", "b", "(.+)")',
+      ),
+    ).toEqual([
+      { name: 'a_bucket', matchers: '{le="+Inf", x=~"b|c"}' },
+      { name: 'b:rule:rate5m', matchers: null },
+      { name: null, matchers: '{x="y"}' },
+    ]);
+  });
+
   it('is not rendered when monitoring.prometheusRule.enabled is false', async () => {
     const objects = await renderChart({ set: ['monitoring.prometheusRule.enabled=false'] });
     expect(objects.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
@@ -274,7 +381,11 @@ describe('PrometheusRule restaurant-sentiment', () => {
     const exprs: string[] = [];
     for (const name of await promtoolTestFiles()) {
       const test = parse(await readFile(path.join(PROMTOOL_TESTS_DIR, name), 'utf8')) as PromtoolTestFile;
-      expect(test.rule_files).toEqual([RULES_FILE_NAME]);
+      expect([name, test.rule_files.length, [RULES_FILE_NAME, SHADOW_RULES_FILE_NAME]]).toEqual([
+        name,
+        1,
+        expect.arrayContaining(test.rule_files),
+      ]);
       for (const group of test.tests) {
         for (const check of group.alert_rule_test ?? []) {
           (check.exp_alerts?.length ? fires : silent).add(check.alertname);
@@ -324,6 +435,8 @@ describe('PrometheusRule restaurant-sentiment', () => {
     const names = [
       'alerts-availability.test.yaml',
       'alerts-canary.test.yaml',
+      'alerts-namespaces.test.yaml',
+      'alerts-shadow.test.yaml',
       'alerts-traffic.test.yaml',
       'recording.test.yaml',
     ];

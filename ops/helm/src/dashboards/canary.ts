@@ -1,9 +1,12 @@
 /**
  * `rs-canary`: the stable and the canary version side by side on every guardrail of a canary release:
- * request share, error ratio, p95 latency, wrong-feedback share and prediction mix. The versions are the
- * `stable` and `canary` variables (defaults v1 and v2, the chart's `stable.version`/`canary.version`);
- * the canary-minus-stable and canary-over-stable panels are what the CanaryErrorRatioWorse and
- * CanaryLatencyWorse alerts compare with their thresholds.
+ * request share, error ratio, p95 latency, wrong-feedback share (with the answers behind it) and
+ * prediction mix. The versions are the `stable` and `canary` variables: any version label value of the
+ * namespace can be picked, and the dashboard opens on the chart's `stable.version`/`canary.version` (the
+ * generated JSON holds {@link VERSION_PLACEHOLDERS} as their defaults, which
+ * templates/monitoring/dashboards.yaml replaces, so after a promotion it opens on v2 and v3, not on a v1
+ * that no longer runs). The canary-minus-stable and canary-over-stable panels are what the
+ * CanaryErrorRatioWorse and CanaryLatencyWorse alerts compare with their thresholds.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
@@ -13,9 +16,16 @@ import { barGaugePanel, timeSeriesPanel } from './panels.js';
 /** The dashboard's uid. */
 export const CANARY_UID = 'rs-canary';
 
-/** Default values of the version pickers (the chart's default stable.version and canary.version). */
-export const DEFAULT_STABLE = 'v1';
-export const DEFAULT_CANARY = 'v2';
+/**
+ * The default (`current`) values of the `stable` and `canary` pickers in the generated JSON:
+ * templates/monitoring/dashboards.yaml replaces each with `.Values.stable.version` /
+ * `.Values.canary.version` when it packs the dashboard into its ConfigMap. Nothing else in any dashboard
+ * contains them.
+ */
+export const VERSION_PLACEHOLDERS = {
+  stable: '__RS_STABLE_VERSION__',
+  canary: '__RS_CANARY_VERSION__',
+} as const;
 
 /** Matcher of both compared versions. */
 const BOTH = `${IN_NAMESPACE}, version=~"$stable|$canary"`;
@@ -36,8 +46,8 @@ export function canaryDashboard(): dashboard.Dashboard {
       'The stable and the canary version side by side on every guardrail: request share, 5xx ratio, p95 latency, wrong-feedback share and prediction mix.',
     from: 'now-3h',
     variables: [
-      versionVariable('stable', 'Stable', DEFAULT_STABLE),
-      versionVariable('canary', 'Canary', DEFAULT_CANARY),
+      versionVariable('stable', 'Stable', VERSION_PLACEHOLDERS.stable),
+      versionVariable('canary', 'Canary', VERSION_PLACEHOLDERS.canary),
     ],
     rows: [
       {
@@ -46,11 +56,11 @@ export function canaryDashboard(): dashboard.Dashboard {
           timeSeriesPanel({
             title: 'Request share per version',
             description:
-              "Each version's share of its component's requests, 5 minute windows (ratio of component_version:http_requests:rate5m to the component's total). The app's share follows the routing weights for new users plus the sticky users; model-service follows the app.",
+              "Each version's share of the requests its component answered in stable and canary together, 5 minute windows (ratio of component_version:http_requests:rate5m to the sum of both versions'). The shadow's mirrored copies are left out: no user sent them. The app's share follows the routing weights for new users plus the sticky users; model-service follows the app.",
             unit: units.PercentUnit,
             queries: [
               {
-                expr: `sum by (component, version) (${requests}{${BOTH}}) / ignoring (version) group_left () sum by (component) (${requests}{${IN_NAMESPACE}})`,
+                expr: `sum by (component, version) (${requests}{${BOTH}}) / ignoring (version) group_left () sum by (component) (${requests}{${BOTH}})`,
                 legend: BY_COMPONENT_VERSION,
               },
             ],
@@ -122,11 +132,21 @@ export function canaryDashboard(): dashboard.Dashboard {
           timeSeriesPanel({
             title: 'Wrong-feedback share: stable and canary',
             description:
-              'Share of feedback saying the prediction was wrong, stable and canary, over the last hour (ratio, version:feedback_wrong:ratio_rate1h). WrongFeedbackShareHigh fires above monitoring.prometheusRule.thresholds.wrongFeedbackShare once enough answers came in.',
+              'Share of feedback saying the prediction was wrong, stable and canary, over the last hour (ratio, version:feedback_wrong:ratio_rate1h). Read it with the number of answers beside it: the canary gets few users, and a share of few answers says little. WrongFeedbackShareHigh fires above monitoring.prometheusRule.thresholds.wrongFeedbackShare once enough answers came in.',
             unit: units.PercentUnit,
             queries: [{ expr: `version:feedback_wrong:ratio_rate1h{${BOTH}}`, legend: '{{version}}' }],
             min: 0,
             max: 1,
+            width: 8,
+          }),
+          timeSeriesPanel({
+            title: 'Feedback answers per hour: stable and canary',
+            description:
+              'Feedback answers that agree or disagree with a prediction, stable and canary, over the last hour (count, 3600 × version:feedback:rate1h): the sample size behind the wrong-feedback share beside it. WrongFeedbackShareHigh waits for monitoring.prometheusRule.thresholds.wrongFeedbackMinCount answers.',
+            unit: units.Short,
+            queries: [{ expr: `3600 * version:feedback:rate1h{${BOTH}}`, legend: '{{version}}' }],
+            min: 0,
+            width: 8,
           }),
           barGaugePanel({
             title: 'Prediction mix: stable and canary',
@@ -141,6 +161,7 @@ export function canaryDashboard(): dashboard.Dashboard {
             ],
             min: 0,
             max: 1,
+            width: 8,
           }),
         ],
       },

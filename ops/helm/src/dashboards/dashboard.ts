@@ -38,8 +38,10 @@ export function namespaceVariable(): cog.Builder<dashboard.VariableModel> {
 }
 
 /**
- * A single-value version picker (e.g. `$stable` with default `v1`): the values of the `version` label
- * (the chart's `stable.version`/`canary.version`) of the namespace's scraped targets.
+ * A single-value version picker (e.g. `$stable`): the values of the `version` label (the chart's
+ * `stable.version`/`canary.version`) of the namespace's scraped targets, any of which can be picked.
+ * @param defaultVersion the version selected when the dashboard opens (text and value of `current`); the
+ *   canary dashboard passes a placeholder the chart's template replaces with the version from values.
  */
 export function versionVariable(
   name: string,

@@ -6,8 +6,11 @@
  * say nothing about which variant works better; every comparison here is a ratio (clicks per view), and
  * the views per arm are shown only as the sample size behind each ratio. The app keeps no user identity:
  * users are counted when the mesh assigns them an arm, as page views that reach the app without the
- * sticky version cookie (`visitors_total`, app setting STICKY_COOKIE_NAME, which the chart sets to
- * `routing.sticky.cookieName`); the mesh's answer to that request sets the cookie, so a browser counts once.
+ * sticky version cookie, or with one naming another version than the app's own (`visitors_total`, app
+ * settings STICKY_COOKIE_NAME and STICKY_COOKIE_VALUE, which the chart sets to `routing.sticky.cookieName`
+ * and the version); the mesh's answer to that request sets the cookie, so a browser counts once per
+ * assignment. Every ratio divides by a count that is greater than 0, so an arm with clicks but no view in
+ * range (a bookmarked card link) shows no value rather than +Inf.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
@@ -28,6 +31,8 @@ const USERS_IN_RANGE = `sum by (version, variant) (increase(visitors_total{${IN_
 const VIEWS_IN_RANGE = `sum by (version, variant) (increase(people_page_views_total{${IN_NAMESPACE}}[$__range]))`;
 /** Profile clicks per arm over the selected time range. */
 const CLICKS_IN_RANGE = `sum by (version, variant) (increase(profile_clicks_total{${IN_NAMESPACE}}[$__range]))`;
+/** People page views per arm over the selected time range, only where there were any (a divisor). */
+const SOME_VIEWS_IN_RANGE = `(${VIEWS_IN_RANGE} > 0)`;
 
 const RATIO_NOTE =
   'Compare arms by this ratio, never by raw totals: the arms differ in size (canary weight), so the bigger arm always has more clicks.';
@@ -37,7 +42,7 @@ export function experimentDashboard(): dashboard.Dashboard {
   const users: PromQuery = { expr: USERS_IN_RANGE, legend: ARM };
   const views: PromQuery = { expr: VIEWS_IN_RANGE, legend: ARM };
   const clicks: PromQuery = { expr: CLICKS_IN_RANGE, legend: ARM };
-  const clickThrough: PromQuery = { expr: `${CLICKS_IN_RANGE} / ${VIEWS_IN_RANGE}`, legend: ARM };
+  const clickThrough: PromQuery = { expr: `${CLICKS_IN_RANGE} / ${SOME_VIEWS_IN_RANGE}`, legend: ARM };
   return buildDashboard({
     uid: EXPERIMENT_UID,
     title: 'Restaurant Sentiment / People page experiment',
@@ -51,7 +56,7 @@ export function experimentDashboard(): dashboard.Dashboard {
           statPanel({
             title: 'Users assigned per arm',
             description:
-              'Users the mesh assigned to each arm (variant and version) over the selected time range (visitors_total): GETs of / or /people that reached the arm without the sticky version cookie. The mesh sets the cookie on that very answer, so a browser is counted once, when it is assigned. A browser that refuses cookies is counted on every page view, one whose cookie expired (routing.sticky.maxAgeSeconds) once more; one moved to the other version by a rollback or promotion (weight 0 or 100) still sends its old cookie and is not counted again. 0 without the Istio gateway. The arms differ in size by design (canary weight); do not compare their click totals.',
+              'Users the mesh assigned to each arm (variant and version) over the selected time range (visitors_total): GETs of / or /people that reached the arm without the sticky version cookie, or with one naming another version. The mesh sets the cookie on that very answer, so a browser is counted once, when it is assigned. A browser that refuses cookies is counted on every page view, one whose cookie expired (routing.sticky.maxAgeSeconds) once more; one moved here by a rollback or promotion (weight 0 or 100) still sends the cookie of the version it left, names another version than this one and is counted once more, here. Likewise a tester who forces this version with the override header (routing.overrideHeader) while holding the other version’s cookie is counted on every page view. 0 without the Istio gateway. The arms differ in size by design (canary weight); do not compare their click totals.',
             unit: units.Short,
             queries: [users],
             width: 8,
@@ -66,7 +71,7 @@ export function experimentDashboard(): dashboard.Dashboard {
           }),
           statPanel({
             title: 'Click-through per arm',
-            description: `Profile clicks per People page view of each arm over the selected time range (ratio of the two increases). ${RATIO_NOTE}`,
+            description: `Profile clicks per People page view of each arm over the selected time range (ratio of the two increases; no value for an arm without a view in range). ${RATIO_NOTE}`,
             unit: units.PercentUnit,
             queries: [clickThrough],
             width: 8,
@@ -121,7 +126,7 @@ export function experimentDashboard(): dashboard.Dashboard {
             unit: units.PercentUnit,
             queries: [
               {
-                expr: `sum by (version, variant, member) (increase(profile_clicks_total{${IN_NAMESPACE}}[$__range])) / ignoring (member) group_left () ${VIEWS_IN_RANGE}`,
+                expr: `sum by (version, variant, member) (increase(profile_clicks_total{${IN_NAMESPACE}}[$__range])) / ignoring (member) group_left () ${SOME_VIEWS_IN_RANGE}`,
                 legend: `{{member}}: ${ARM}`,
               },
             ],

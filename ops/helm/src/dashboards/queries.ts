@@ -1,8 +1,11 @@
 /**
  * Every PromQL expression of every dashboard, with the dashboard variables replaced by concrete values,
- * so a test can run them against a real Prometheus (the Grafana variables are not PromQL).
+ * so a test can run them against a real Prometheus (the Grafana variables are not PromQL). The version
+ * pickers' defaults (placeholders the chart fills in from values) play no part: queries read `$stable` and
+ * `$canary`, whose values the caller gives, as a user picks them in Grafana.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { VERSION_PLACEHOLDERS } from './canary.js';
 import { buildDashboards } from './generate.js';
 
 /** Values for the dashboard variables and Grafana's built-in interval variables. */
@@ -70,7 +73,8 @@ function panelsOf(model: dashboard.Dashboard): dashboard.Panel[] {
  * Every PromQL expression of every dashboard panel, in dashboard then panel then refId order, with the
  * variables replaced (see {@link QueryVariables}). A panel with three queries gives three entries.
  * @returns one entry per panel target (a repeated panel counts once).
- * @throws Error when an expression uses an unknown variable.
+ * @throws Error when an expression uses an unknown variable, or holds a version placeholder (those are
+ *   only defaults of the pickers; the chart replaces them in the ConfigMap, not in queries).
  */
 export function dashboardQueries(
   variables: QueryVariables,
@@ -81,6 +85,10 @@ export function dashboardQueries(
       for (const target of panel.targets ?? []) {
         const expr = (target as { expr?: unknown }).expr;
         if (typeof expr !== 'string') continue;
+        for (const placeholder of Object.values(VERSION_PLACEHOLDERS)) {
+          if (expr.includes(placeholder))
+            throw new Error(`${model.uid} / ${panel.title}: ${placeholder} in a query: ${expr}`);
+        }
         queries.push({
           dashboard: model.uid ?? '',
           panel: panel.title ?? '',
