@@ -29,6 +29,7 @@ import {
 import { VERSION_PLACEHOLDERS } from '../src/dashboards/canary.js';
 import { dashboardQueries, substituteVariables } from '../src/dashboards/queries.js';
 import { CONTRACT_RECORDING_RULES } from './support/contract.js';
+import { metricNames } from './support/promql.js';
 
 const run = promisify(execFile);
 
@@ -140,39 +141,6 @@ function panel(uid: string, title: string): dashboard.Panel {
 
 function exprs(p: dashboard.Panel): string[] {
   return ((p.targets ?? []) as Target[]).map((t) => t.expr as string);
-}
-
-/** PromQL words that are not metric names. */
-const PROMQL_KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-]);
-
-/**
- * The metric names of a PromQL expression: identifiers that are not functions (followed by `(`), label
- * names (inside `{}` or a by/on/ignoring/group list), strings, durations or keywords.
- */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ');
-  const names = new Set<string>();
-  for (const match of stripped.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)) {
-    if (match[2] || PROMQL_KEYWORDS.has(match[1])) continue;
-    names.add(match[1]);
-  }
-  return [...names].sort();
 }
 
 beforeAll(async () => {

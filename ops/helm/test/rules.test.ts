@@ -32,6 +32,7 @@ import {
 } from '../src/monitoring/rule-file.js';
 import { GOOD_CASES } from './support/cases.js';
 import { CONTRACT_RECORDING_RULES } from './support/contract.js';
+import { vectorSelectors } from './support/promql.js';
 
 const run = promisify(execFile);
 
@@ -88,47 +89,6 @@ function alertExpr(file: RuleFile, name: string): string {
   const rule = alertRules(file).find((r) => r.alert === name);
   if (!rule) throw new Error(`no alert ${name}`);
   return rule.expr;
-}
-
-/** PromQL words that are not metric names. */
-const PROMQL_KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-]);
-
-/**
- * The vector selectors of a PromQL expression: each metric name with its `{...}` matchers (`null` when it
- * has none), and each `{...}` that follows no name (`name` null). Functions (an identifier followed by
- * `(`), keywords, label lists of by/on/ignoring/group_*, strings and range durations are not selectors.
- * Label values must not contain `{` or `}` (none of the chart's do).
- */
-function vectorSelectors(expr: string): Array<{ name: string | null; matchers: string | null }> {
-  const blocks: string[] = [];
-  const text = expr
-    .replace(/\{[^}]*\}/g, (block) => `{${blocks.push(block) - 1}}`)
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ');
-  const selectors: Array<{ name: string | null; matchers: string | null }> = [];
-  const used = new Set<number>();
-  for (const match of text.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\{(\d+)\})?(\s*\()?/g)) {
-    if (match[4] || PROMQL_KEYWORDS.has(match[1])) continue;
-    if (match[3] !== undefined) used.add(Number(match[3]));
-    selectors.push({ name: match[1], matchers: match[3] === undefined ? null : blocks[Number(match[3])] });
-  }
-  blocks.forEach((block, index) => {
-    if (!used.has(index)) selectors.push({ name: null, matchers: block });
-  });
-  return selectors;
 }
 
 /** Runs promtool; resolves with stdout+stderr and the exit code (promtool reports failures on stdout). */
