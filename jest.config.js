@@ -18,6 +18,7 @@ export default {
     '<rootDir>/model-service',
     '<rootDir>/app',
     '<rootDir>/ops/helm',
+    '<rootDir>/ops/canary',
     '<rootDir>/test',
   ],
   testMatch: ['**/test/**/*.test.ts'],
