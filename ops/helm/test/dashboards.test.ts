@@ -50,6 +50,17 @@ const CONTRACT_METRICS = [
   'visitors_total',
   'profile_clicks_total',
   'model_service_request_duration_seconds_bucket',
+  // The canary controller's own metrics (ops/canary/src/metrics/metrics.ts).
+  'canary_weight',
+  'canary_decision',
+  'canary_guardrail_p_value',
+];
+
+/** The rs-canary row that shows the controller's decisions: its panels compare no versions. */
+const CONTROLLER_ROW_PANELS = [
+  'Canary weight set by the controller',
+  "Controller's decision per look",
+  'Always-valid p-value per guardrail',
 ];
 
 const CONTRACT_RULES: readonly string[] = CONTRACT_RECORDING_RULES;
@@ -114,6 +125,10 @@ const EXPECTED_PANELS: Record<string, Array<[string, string]>> = {
     ['timeseries', 'Wrong-feedback share: stable and canary'],
     ['timeseries', 'Feedback answers per hour: stable and canary'],
     ['bargauge', 'Prediction mix: stable and canary'],
+    ['row', 'Canary controller (ops/canary)'],
+    ['timeseries', 'Canary weight set by the controller'],
+    ['timeseries', "Controller's decision per look"],
+    ['timeseries', 'Always-valid p-value per guardrail'],
   ],
 };
 
@@ -501,6 +516,9 @@ describe('dashboard models', () => {
       }
     }
     expect([...used].sort()).toEqual([
+      'canary_decision',
+      'canary_guardrail_p_value',
+      'canary_weight',
       'component_version:http_request_duration_seconds:p50_5m',
       'component_version:http_request_duration_seconds:p95_5m',
       'component_version:http_request_duration_seconds:p99_5m',
@@ -635,6 +653,7 @@ describe('dashboard models', () => {
 
   it('every canary panel compares both versions', () => {
     for (const p of panelsOf(committed.get('rs-canary') as dashboard.Dashboard)) {
+      if (CONTROLLER_ROW_PANELS.includes(p.title ?? '')) continue;
       for (const expr of exprs(p))
         expect([p.title, expr.includes('$stable') && expr.includes('$canary')]).toEqual([p.title, true]);
     }
@@ -650,7 +669,7 @@ describe('dashboardQueries', () => {
       0,
     );
     expect(queries).toHaveLength(targets);
-    expect(targets).toBe(45);
+    expect(targets).toBe(48);
     expect(new Set(queries.map((q) => q.dashboard))).toEqual(
       new Set(['rs-service-overview', 'rs-model', 'rs-experiment', 'rs-canary']),
     );

@@ -165,6 +165,53 @@ export function canaryDashboard(): dashboard.Dashboard {
           }),
         ],
       },
+      {
+        title: 'Canary controller (ops/canary)',
+        panels: [
+          timeSeriesPanel({
+            title: 'Canary weight set by the controller',
+            description:
+              "The canary's share of new users that `canary run` last wrote to the VirtualService, in percent (canary_weight). Steps up on PASS, 0 on a rollback, 100 on promotion. Empty when no controller is scraped in this namespace (ops/canary/README.md: metrics.port).",
+            unit: units.Percent,
+            queries: [
+              {
+                expr: `max by (virtual_service) (canary_weight{${IN_NAMESPACE}})`,
+                legend: '{{virtual_service}}',
+              },
+            ],
+            min: 0,
+            max: 100,
+            width: 8,
+          }),
+          timeSeriesPanel({
+            title: "Controller's decision per look",
+            description:
+              "The decision of the controller's last look (canary_decision, 1 for the current one): PASS moves to the next step, FAIL rolls back, INSUFFICIENT waits for data, HOLD waits because the data cannot be trusted (sample-ratio mismatch or Prometheus unreachable).",
+            unit: units.NoUnit,
+            queries: [
+              { expr: `max by (decision) (canary_decision{${IN_NAMESPACE}}) > 0`, legend: '{{decision}}' },
+            ],
+            min: 0,
+            max: 1,
+            width: 8,
+          }),
+          timeSeriesPanel({
+            title: 'Always-valid p-value per guardrail',
+            description:
+              'Always-valid p-value of "the canary is no worse than stable" per guardrail (canary_guardrail_p_value, a running minimum over the looks, so checking at every interval does not inflate false rollbacks). A guardrail fails when it drops below alpha divided by the number of guardrails.',
+            unit: units.NoUnit,
+            queries: [
+              {
+                expr: `max by (guardrail) (canary_guardrail_p_value{${IN_NAMESPACE}})`,
+                legend: '{{guardrail}}',
+              },
+            ],
+            min: 0,
+            max: 1,
+            width: 8,
+          }),
+        ],
+      },
     ],
   });
 }
