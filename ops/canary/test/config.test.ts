@@ -62,6 +62,7 @@ describe('configuration', () => {
       errorRate: { margin: 0.01 },
       latency: { sloSeconds: 0.25 },
       agreement: { enabled: true },
+      passRequires: ['error_rate', 'latency_slo'],
     });
     expect(config.metrics).toEqual({ port: 9464, host: '0.0.0.0' });
     expect(resolveJudgeConfig(DEFAULT_JUDGE_CONFIG, config.judge)).toEqual(DEFAULT_JUDGE_CONFIG);
@@ -70,6 +71,10 @@ describe('configuration', () => {
   test.each([
     [{ ...MINIMAL, stpes: [10, 100] }, 'canary.yaml: stpes: unknown key'],
     [{ ...MINIMAL, judge: { errorRat: { margin: 0.01 } } }, 'canary.yaml: judge.errorRat: unknown key'],
+    [
+      { ...MINIMAL, judge: { passRequires: ['error_rate', 'speed'] } },
+      'canary.yaml: judge.passRequires.1: Invalid option: expected one of "error_rate"|"latency_slo"|"latency_rank"|"agreement"',
+    ],
     [{ kubernetes: { namespace: 'rs' } }, 'canary.yaml: prometheus: is required'],
     [
       { ...MINIMAL, prometheus: { url: 'ftp://prom' } },

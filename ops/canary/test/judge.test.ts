@@ -89,6 +89,22 @@ function expectRelative(actual: number, expected: number, relative: number): voi
 const config = (changes: Partial<JudgeConfig> = {}): JudgeConfig => ({ ...DEFAULT_JUDGE_CONFIG, ...changes });
 
 describe('judge decisions on count tables', () => {
+  it('passes once error_rate and latency_slo pass, without waiting for sparse feedback; any FAIL still fails', () => {
+    // 20 feedback answers per arm: agreement cannot prove its 5-point margin (INSUFFICIENT).
+    const sparse = { feedbackAgreed: 16, feedbackDisagreed: 4 };
+    const healthy = look(version(45_000, sparse), version(5_000, sparse));
+    const byDefault = judge(healthy, DEFAULT_JUDGE_CONFIG);
+    expect(byDefault.guardrails.find((g) => g.name === 'agreement')?.verdict).toBe('INSUFFICIENT');
+    expect(byDefault.decision).toBe('PASS');
+    const strict = judge(healthy, config({ passRequires: ['error_rate', 'latency_slo', 'agreement'] }));
+    expect(strict.decision).toBe('INSUFFICIENT');
+    // A model that users call wrong far more often is rolled back although agreement is not required.
+    const worse = look(version(45_000), version(5_000, { feedbackAgreed: 500, feedbackDisagreed: 500 }));
+    const failed = judge(worse, DEFAULT_JUDGE_CONFIG);
+    expect(failed.guardrails.find((g) => g.name === 'agreement')?.verdict).toBe('FAIL');
+    expect(failed.decision).toBe('FAIL');
+  });
+
   it('passes a healthy canary with enough traffic on every guardrail', () => {
     const result = judge(look(version(45_000), version(5_000)), DEFAULT_JUDGE_CONFIG);
     expect(result.decision).toBe('PASS');
@@ -394,6 +410,7 @@ describe('configuration', () => {
       errorRate: { margin: 0.01, minRequests: 200 },
       latency: { sloSeconds: 0.25, margin: 0.02, minRequests: 200, rankTest: true },
       agreement: { enabled: true, margin: 0.05, minFeedback: 50 },
+      passRequires: ['error_rate', 'latency_slo'],
       experiment: { alpha: 0.05, power: 0.8, minimumDetectableEffect: 0.02 },
     });
     expect(Object.isFrozen(DEFAULT_JUDGE_CONFIG.errorRate)).toBe(true);

@@ -50,6 +50,10 @@ export const judgeOverridesSchema = z.strictObject({
       minFeedback: count().optional(),
     })
     .optional(),
+  passRequires: z
+    .array(z.enum(['error_rate', 'latency_slo', 'latency_rank', 'agreement']))
+    .min(1, 'must name at least one guardrail')
+    .optional(),
   experiment: z
     .strictObject({
       alpha: probability().optional(),
@@ -172,6 +176,7 @@ export function resolveJudgeConfig(defaults: JudgeConfig, overrides: JudgeOverri
     errorRate: { ...defaults.errorRate, ...defined(overrides.errorRate) },
     latency: { ...defaults.latency, ...defined(overrides.latency) },
     agreement: { ...defaults.agreement, ...defined(overrides.agreement) },
+    passRequires: overrides.passRequires ?? [...defaults.passRequires],
     experiment: { ...defaults.experiment, ...defined(overrides.experiment) },
   };
 }

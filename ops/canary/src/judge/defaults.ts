@@ -48,6 +48,12 @@ export const DEFAULT_JUDGE_CONFIG: JudgeConfig = deepFreeze({
     // 50 answers per arm before agreement may PASS: fewer say little about a 5-point margin.
     minFeedback: 50,
   },
+  // A look is PASS once the error rate and the SLO share are proven non-inferior (and nothing FAILs).
+  // Measured with npm run bench:canary at 200 requests/min and a 10% canary: proving the rank test's
+  // 2-point margin took over 2 hours in half the healthy runs and the agreement margin (feedback on ~5% of
+  // requests) rarely within 4 hours, so requiring them kept every healthy canary from promoting. They
+  // still roll a canary back when they find it worse.
+  passRequires: ['error_rate', 'latency_slo'],
   experiment: {
     // The People experiment is a fixed-horizon A/B report with the usual design values: 95% Wilson
     // intervals, 80% power to detect a 2-point change in click-through (e.g. 10% → 12%).

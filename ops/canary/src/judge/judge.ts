@@ -21,8 +21,9 @@
  *      No minimum count: the mixture is slow to reject on little data by construction.
  *    - PASS when the upper bound is < margin (non-inferior) and each arm has the minimum count.
  *    - INSUFFICIENT otherwise, and whenever an arm has no trials (missing data is never a failure).
- * 3. Look decision: HOLD on a sample-ratio mismatch; else FAIL if any guardrail FAILs; PASS if all PASS;
- *    INSUFFICIENT otherwise.
+ * 3. Look decision: HOLD on a sample-ratio mismatch; else FAIL if any guardrail FAILs; PASS if every
+ *    guardrail named in `passRequires` PASSes (by default error_rate and latency_slo: the others watch for
+ *    harm on data too sparse to prove its absence in time, see defaults.ts); INSUFFICIENT otherwise.
  * 4. The People experiment (click-through with Wilson intervals, views per arm still needed for the
  *    minimum detectable effect) is reported and never changes the decision.
  *
@@ -120,7 +121,7 @@ export function judge(look: Look, config: JudgeConfig, state?: JudgeState): Judg
     }
   });
 
-  const decision = decide(srm, guardrails);
+  const decision = decide(srm, guardrails, config.passRequires);
   const experiment = experimentReport(look, config.experiment);
   const pValues =
     decision === 'HOLD'
@@ -144,11 +145,15 @@ export function enabledGuardrails(config: JudgeConfig): GuardrailName[] {
   return names;
 }
 
-/** HOLD on SRM, else FAIL if any FAILs, PASS if all PASS, else INSUFFICIENT. */
-function decide(srm: SrmResult, guardrails: GuardrailResult[]): Decision {
+/**
+ * HOLD on SRM, else FAIL if any guardrail FAILs, PASS if every guardrail of `passRequires` that is
+ * enabled PASSes, else INSUFFICIENT.
+ */
+function decide(srm: SrmResult, guardrails: GuardrailResult[], passRequires: GuardrailName[]): Decision {
   if (srm.mismatch) return 'HOLD';
   if (guardrails.some((g) => g.verdict === 'FAIL')) return 'FAIL';
-  if (guardrails.every((g) => g.verdict === 'PASS')) return 'PASS';
+  const required = guardrails.filter((g) => passRequires.includes(g.name));
+  if (required.length > 0 && required.every((g) => g.verdict === 'PASS')) return 'PASS';
   return 'INSUFFICIENT';
 }
 

@@ -131,6 +131,12 @@ export interface JudgeConfig {
   errorRate: { margin: number; minRequests: number };
   latency: { sloSeconds: number; margin: number; minRequests: number; rankTest: boolean };
   agreement: { enabled: boolean; margin: number; minFeedback: number };
+  /**
+   * Guardrails that must PASS (proven non-inferior) before the look is PASS. The other enabled
+   * guardrails can still FAIL the canary, but their INSUFFICIENT does not keep it waiting: they watch for
+   * harm on data that is too sparse to prove its absence in a canary's time (feedback, the rank test).
+   */
+  passRequires: GuardrailName[];
   experiment: { alpha: number; power: number; minimumDetectableEffect: number };
 }
 

@@ -20,6 +20,7 @@ export const TEST_JUDGE_CONFIG: JudgeConfig = {
   errorRate: { margin: 0.005, minRequests: 500 },
   latency: { sloSeconds: 0.5, margin: 0.02, minRequests: 500, rankTest: true },
   agreement: { enabled: true, margin: 0.05, minFeedback: 100 },
+  passRequires: ['error_rate', 'latency_slo'],
   experiment: { alpha: 0.05, power: 0.8, minimumDetectableEffect: 0.02 },
 };
 
