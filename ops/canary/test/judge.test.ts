@@ -96,6 +96,9 @@ describe('judge decisions on count tables', () => {
     const byDefault = judge(healthy, DEFAULT_JUDGE_CONFIG);
     expect(byDefault.guardrails.find((g) => g.name === 'agreement')?.verdict).toBe('INSUFFICIENT');
     expect(byDefault.decision).toBe('PASS');
+    expect(byDefault.summary).toMatch(
+      /^PASS: error_rate, latency_slo and latency_rank show the canary no worse than stable within their margins; agreement found nothing worse yet \(not required to pass/,
+    );
     const strict = judge(healthy, config({ passRequires: ['error_rate', 'latency_slo', 'agreement'] }));
     expect(strict.decision).toBe('INSUFFICIENT');
     // A model that users call wrong far more often is rolled back although agreement is not required.
@@ -121,7 +124,7 @@ describe('judge decisions on count tables', () => {
     expect(result.guardrails[0].stable).toEqual({ x: 225, n: 45_000 });
     expect(result.guardrails[0].canary).toEqual({ x: 25, n: 5_000 });
     expect(result.summary).toMatch(
-      /^PASS: every guardrail \(error_rate, latency_slo, latency_rank and agreement\) shows the canary no worse than stable within its margin\. Sample ratio as configured: the canary got 10\.0% of 10,000 new users where 10\.0% was configured/,
+      /^PASS: error_rate, latency_slo, latency_rank and agreement show the canary no worse than stable within their margins\. Sample ratio as configured: the canary got 10\.0% of 10,000 new users where 10\.0% was configured/,
     );
     expect(result.state).toEqual({
       pValues: { error_rate: 1, latency_slo: 1, latency_rank: 1, agreement: 1 },

@@ -55,7 +55,7 @@ const ISTIO: LookTarget = { ...TARGET, source: 'istio' };
 const WINDOW: LookWindow = { start: 1_767_268_800_000, end: 1_767_270_600_000 };
 
 describe('the PromQL of a look', () => {
-  it('counts requests since the start: increase for old series, the end value for series born in the window', () => {
+  it('counts requests since the start: end minus start (increase after a reset), the end value for new series', () => {
     const selector =
       'http_requests_total{namespace="restaurant-sentiment", component="app", version=~"v1|v2", route!~"/metrics|/healthz|/readyz"}';
     expect(requestsQuery(TARGET, WINDOW)).toEqual({
@@ -63,7 +63,11 @@ describe('the PromQL of a look', () => {
       versionLabel: 'version',
       expr: [
         'sum by (version) (',
-        `  (increase(${selector}[1800s] @ 1767270600) and ${selector} @ 1767268800)`,
+        '  (',
+        `    (last_over_time(${selector}[1800s] @ 1767270600) - ${selector} @ 1767268800) >= 0`,
+        '    or',
+        `    (increase(${selector}[1800s] @ 1767270600) and ${selector} @ 1767268800)`,
+        '  )',
         '  or',
         `  (max_over_time(${selector}[1800s] @ 1767270600) unless ${selector} @ 1767268800)`,
         ')',
@@ -313,7 +317,8 @@ const EXPECTED: Record<
 > = {
   service: {
     requests: [
-      { labels: '{version="v1"}', value: 351 },
+      // 300 + 30 + the second pod's 20 before it stopped (increase() extrapolated it to 351).
+      { labels: '{version="v1"}', value: 350 },
       { labels: '{version="v2"}', value: 129 },
     ],
     errors: [

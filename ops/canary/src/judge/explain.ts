@@ -201,7 +201,12 @@ export function summarize(
         failed.map((g) => `${g.name}: ${g.reason}`).join('; ') +
         '. Roll back.';
     } else if (decision === 'PASS') {
-      head = `PASS: every guardrail (${list(named('PASS'))}) shows the canary no worse than stable within its margin.`;
+      const open = named('INSUFFICIENT');
+      head =
+        `PASS: ${list(named('PASS'))} show${named('PASS').length === 1 ? 's' : ''} the canary no worse than stable within ${named('PASS').length === 1 ? 'its margin' : 'their margins'}` +
+        (open.length > 0
+          ? `; ${list(open)} found nothing worse yet (not required to pass, they can still fail a later look).`
+          : '.');
     } else {
       const passed = named('PASS');
       head =

@@ -7,7 +7,12 @@
  *
  * Per series, the count over the window is:
  * - for a series that existed at the window's start (`x @ S`, within Prometheus' 5-minute lookback):
- *   `increase(x[W] @ E)`, Prometheus' extrapolated increase (not an exact integer; readLook rounds it);
+ *   its last value in the window minus its value at the start, `last_over_time(x[W] @ E) - x @ S`: the
+ *   exact number of events scraped between the two samples. `increase()` would extrapolate each series
+ *   to the window's edges, and since the two versions are scraped at different moments it scales the
+ *   arms differently (on a 2 s window: 4 counted for 2 new visitors), enough to fake a sample-ratio
+ *   mismatch. Only when that difference is negative (the counter reset: a container restarted) is
+ *   `increase(x[W] @ E)` used, which handles resets (extrapolated; readLook rounds it);
  * - for a series born in the window (a new pod, or a label set used for the first time, such as the
  *   first 5xx answer of a version): `max_over_time(x[W] @ E)`, its value at the end, since a counter
  *   starts at 0. `increase()` would lose its first increments: it counts from the first sample, so a
@@ -135,15 +140,19 @@ function times(window: LookWindow): { range: string; end: string; start: string 
 }
 
 /**
- * Counts since the window's start per series (increase for series that existed at the start, the end
- * value for series born in the window: see the module comment), summed `by (labels)`.
+ * Counts since the window's start per series (end value minus start value, increase() after a counter
+ * reset, the end value for series born in the window: see the module comment), summed `by (labels)`.
  * @param selector a vector selector, e.g. `http_requests_total{namespace="x"}`.
  */
 export function windowCount(selector: string, by: string[], window: LookWindow): string {
   const { range, end, start } = times(window);
   return [
     `sum by (${by.join(', ')}) (`,
-    `  (increase(${selector}[${range}] @ ${end}) and ${selector} @ ${start})`,
+    `  (`,
+    `    (last_over_time(${selector}[${range}] @ ${end}) - ${selector} @ ${start}) >= 0`,
+    `    or`,
+    `    (increase(${selector}[${range}] @ ${end}) and ${selector} @ ${start})`,
+    `  )`,
     `  or`,
     `  (max_over_time(${selector}[${range}] @ ${end}) unless ${selector} @ ${start})`,
     `)`,
