@@ -49,6 +49,7 @@ import type { FaultMode } from './support/fault-proxy.js';
 import { startKubernetes, type KubernetesHarness } from './support/kubernetes.js';
 import { NAMESPACE, startCanaryStack, type CanaryStack } from './support/stack.js';
 import { UserLoad, type LoadStats } from './support/users.js';
+import { dashboardQueries } from '../../../helm/src/dashboards/queries.js';
 
 const missing = prometheusMissing();
 if (missing) {
@@ -201,6 +202,7 @@ describeWithPrometheus('canary run against real services and a real Prometheus',
     const judgements: Judgement[] = [];
     const printed: string[] = [];
     const metrics = new CanaryMetrics(config.kubernetes);
+    stack.controllerMetrics.serve(metrics);
     const abort = new AbortController();
     const load = new UserLoad({
       routes: () => kube.routes(),
@@ -312,6 +314,26 @@ describeWithPrometheus('canary run against real services and a real Prometheus',
     expect(failures(outcome.load)).toEqual({ v1: 0, v2: 0 });
     expect(outcome.afterwards.canary.errors + outcome.afterwards.stable.errors).toBe(0);
     expectCountsMatch(outcome);
+    // The rs-canary dashboard's controller row, run through Prometheus, which scraped this controller.
+    const row = dashboardQueries({ namespace: NAMESPACE, stable: 'v1', canary: 'v2' }).filter(
+      (q) => q.dashboard === 'rs-canary' && /\bcanary_[a-z_]+\{/.test(q.expr),
+    );
+    const answers = Object.fromEntries(
+      await Promise.all(
+        row.map(async (q) => [
+          q.panel,
+          (await stack.prometheus.vector(q.expr)).map((x) => [x.metric, Number(x.value[1])]),
+        ]),
+      ),
+    );
+    expect(answers).toEqual({
+      'Canary weight set by the controller': [[{ virtual_service: 'app' }, 100]],
+      "Controller's decision per look": [[{ decision: 'PASS' }, 1]],
+      'Always-valid p-value per guardrail': expect.arrayContaining([
+        [{ guardrail: 'error_rate' }, expect.any(Number)],
+        [{ guardrail: 'latency_slo' }, expect.any(Number)],
+      ]),
+    });
   }, 120_000);
 
   it('never rolls back an A/A canary (the same model and code) over many looks', async () => {

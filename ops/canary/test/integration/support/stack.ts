@@ -11,6 +11,7 @@
  * every process group) should the test process die first.
  */
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { writeTestRelease } from '../../../../../model-service/test/support/bundle.js';
 import { findObject, renderChart, type K8sObject } from '../../../../helm/src/helm/render.js';
@@ -18,6 +19,7 @@ import { ruleFileOf } from '../../../../helm/src/monitoring/rule-file.js';
 import { serviceMonitorScrapeConfigs } from '../../../../helm/src/monitoring/scrape-config.js';
 import { ROOT, startService, stopAll } from '../../../../helm/test/support/processes.js';
 import { startPrometheus, type PrometheusApi } from '../../../../helm/test/support/prometheus.js';
+import type { CanaryMetrics } from '../../../src/metrics/metrics.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
 /** The release namespace the chart is rendered into (the `namespace` label of every series). */
@@ -47,6 +49,11 @@ export interface CanaryStack {
   prometheus: PrometheusApi;
   /** Ids of the People page's team members. */
   team: string[];
+  /**
+   * The running controller's /metrics, scraped by Prometheus as a pod of the release's namespace would be
+   * (job canary-controller): `serve(metrics)` points it at the scenario's CanaryMetrics.
+   */
+  controllerMetrics: { serve(metrics: CanaryMetrics): void };
   /** Milliseconds from the start of {@link startCanaryStack} to each stage. */
   timings: Record<string, number>;
   /** Stops the proxies and every process (process groups, SIGKILL after `graceMs`). */
@@ -63,8 +70,11 @@ export async function startCanaryStack(dir: string): Promise<CanaryStack> {
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   const proxies: Partial<Record<Version, FaultProxy>> = {};
+  let controllerServer: Server | undefined;
+  let currentMetrics: CanaryMetrics | undefined;
   const stop = async (graceMs = 5000) => {
     await Promise.all(Object.values(proxies).map((p) => p.close()));
+    await new Promise((resolve) => (controllerServer ? controllerServer.close(resolve) : resolve(undefined)));
     await stopAll(graceMs);
   };
   try {
@@ -115,11 +125,32 @@ export async function startCanaryStack(dir: string): Promise<CanaryStack> {
       urls.set(`model-service-${arm.version}`, models[i].url);
       urls.set(`app-${arm.version}`, apps[i].url);
     });
-    const scrapeConfigs = serviceMonitorScrapeConfigs(
-      objects,
-      [...urls].map(([deployment, url]) => ({ deployment, address: new URL(url).host })),
-      { namespace: NAMESPACE, scrapeInterval: '1s', plainHttp: true },
-    );
+    // The canary controller's metrics (empty until a scenario runs), as the rs-canary dashboard reads them.
+    controllerServer = createServer((req, res) => {
+      if (!currentMetrics) return void res.end('');
+      currentMetrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': currentMetrics!.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve) => controllerServer!.listen(0, '127.0.0.1', resolve));
+    const controllerPort = (controllerServer.address() as { port: number }).port;
+    const scrapeConfigs = [
+      ...serviceMonitorScrapeConfigs(
+        objects,
+        [...urls].map(([deployment, url]) => ({ deployment, address: new URL(url).host })),
+        { namespace: NAMESPACE, scrapeInterval: '1s', plainHttp: true },
+      ),
+      {
+        job_name: 'canary-controller',
+        metrics_path: '/metrics',
+        scheme: 'http',
+        honor_labels: false,
+        honor_timestamps: true,
+        relabel_configs: [],
+        static_configs: [{ targets: [`127.0.0.1:${controllerPort}`], labels: { namespace: NAMESPACE } }],
+      },
+    ];
     const prometheus = await startPrometheus({
       dir: path.join(dir, 'prometheus'),
       scrapeConfigs,
@@ -128,11 +159,11 @@ export async function startCanaryStack(dir: string): Promise<CanaryStack> {
       evaluationInterval: '1s',
     });
     const deadline = Date.now() + 20_000;
-    while ((await prometheus.api.vector('up == 1')).length < 4) {
+    while ((await prometheus.api.vector('up == 1')).length < 5) {
       if (Date.now() > deadline) {
         const targets = await prometheus.api.targets();
         throw new Error(
-          `Prometheus does not scrape all 4 services within 20 s: ${JSON.stringify(targets.map((t) => [t.scrapeUrl, t.health, t.lastError]))}`,
+          `Prometheus does not scrape all 4 services and the controller within 20 s: ${JSON.stringify(targets.map((t) => [t.scrapeUrl, t.health, t.lastError]))}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -152,6 +183,11 @@ export async function startCanaryStack(dir: string): Promise<CanaryStack> {
       proxies: proxies as Record<Version, FaultProxy>,
       prometheus: prometheus.api,
       team,
+      controllerMetrics: {
+        serve: (metrics) => {
+          currentMetrics = metrics;
+        },
+      },
       timings,
       stop,
     };
