@@ -386,6 +386,30 @@ describe('the real wiring', () => {
 });
 
 describe('bin/canary.mjs', () => {
+  test('says at once that no kubeconfig exists, instead of retrying http://localhost (exit 2)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'canary-nokube-'));
+    try {
+      const config = path.join(dir, 'c.yaml');
+      await writeFile(config, 'prometheus: { url: http://127.0.0.1:9090 }\nkubernetes: { namespace: rs }\n');
+      const missing = path.join(dir, 'no-such-kubeconfig');
+      const run = spawnSync(
+        process.execPath,
+        ['ops/canary/bin/canary.mjs', 'analyze', '-c', config, '--weight', '10'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, KUBECONFIG: missing, KUBERNETES_SERVICE_HOST: '', HOME: dir },
+        },
+      );
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe(
+        `canary analyze: kubernetes: no kubeconfig found (${missing}) and not in a cluster: pass --kubeconfig, set KUBECONFIG, or set kubernetes.inCluster: true\n`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('runs the CLI through tsx: --help exits 0, an unknown command exits 2', () => {
     const help = spawnSync(process.execPath, ['ops/canary/bin/canary.mjs', '--help'], {
       cwd: ROOT,

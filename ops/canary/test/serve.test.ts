@@ -292,4 +292,20 @@ describe('canary serve', () => {
       detail: 'GET is not allowed on /flagger/rollout; use POST',
     });
   });
+
+  test('a weight raised during one analysis is weighed by the visitors counted at each weight (no false HOLD)', async () => {
+    // 100 visitors at 10 % (10 on the canary), then 100 more at 50 % (50 on the canary): 60 of 200.
+    const looks = scriptedLooks([lookWith(90, 10), lookWith(140, 60)]);
+    const { app, judge, tick } = setup(['INSUFFICIENT'], { looks: looks.source });
+    const gate = (weight: string) =>
+      request(app)
+        .post('/flagger/confirm-traffic-increase')
+        .send({ ...FLAGGER, metadata: { weight } });
+    await gate('10'); // starts the analysis
+    tick(60_000);
+    await gate('10');
+    tick(60_000);
+    await gate('50');
+    expect(judge.calls.map((c) => c.look.canaryWeight)).toEqual([10, 30]);
+  });
 });

@@ -3,6 +3,9 @@
  * (@kubernetes/client-node through VirtualServiceRoutes, Helm values), the judge and its defaults, the
  * sample-size formula and the system clock.
  */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
@@ -29,8 +32,20 @@ async function kubeConfigOf(config: CanaryConfig): Promise<KubeConfig> {
   try {
     if (kubeconfig) kc.loadFromFile(kubeconfig);
     else if (inCluster) kc.loadFromCluster();
-    else kc.loadFromDefault();
+    else {
+      // client-node's default chain falls back to http://localhost when it finds nothing: say so instead.
+      const files = (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config'))
+        .split(path.delimiter)
+        .filter((file) => file !== '');
+      if (!files.some((file) => existsSync(file)) && !process.env.KUBERNETES_SERVICE_HOST) {
+        throw new ConfigError(
+          `kubernetes: no kubeconfig found (${files.join(', ') || 'KUBECONFIG is empty'}) and not in a cluster: pass --kubeconfig, set KUBECONFIG, or set kubernetes.inCluster: true`,
+        );
+      }
+      kc.loadFromDefault();
+    }
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const where = kubeconfig
       ? `kubeconfig ${kubeconfig}`
       : inCluster

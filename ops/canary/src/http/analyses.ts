@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { JudgeFunction, LookSource, RouteState, Target, Window } from '../controller/ports.js';
 import type { DecisionMetrics } from '../controller/ports.js';
 import type { Decision, Judgement, JudgeConfig, JudgeState } from '../judge/types.js';
+import { WeightHistory } from '../controller/exposure.js';
 
 /** What a caller asks about. Missing versions come from the configuration, then from the routes. */
 export interface AnalysisRequest {
@@ -52,7 +53,10 @@ export interface AnalysesOptions {
 
 /** Live analyses by key (see module doc). */
 export class Analyses {
-  private readonly entries = new Map<string, { start: number; state?: JudgeState }>();
+  private readonly entries = new Map<
+    string,
+    { start: number; state?: JudgeState; weights?: WeightHistory; lastVisitors?: number }
+  >();
 
   constructor(private readonly options: AnalysesOptions) {}
 
@@ -101,7 +105,15 @@ export class Analyses {
     const target: Target = { ...options.target, stableVersion, canaryVersion };
     try {
       const look = await options.looks.read(target, window);
-      const judgement = options.judge({ ...look, canaryWeight: weight }, options.judgeConfig, entry.state);
+      // Flagger and Argo move the weight during one analysis: compare the split of the visitors counted
+      // since it started with the visitor-weighted average of the weights, as `canary run` does. The
+      // engine changes the weight after a gate answered, so a new weight counts from the previous look.
+      const visitors = look.stable.visitors + look.canary.visitors;
+      if (!entry.weights) entry.weights = new WeightHistory(weight);
+      else if (weight !== entry.weights.current) entry.weights.change(weight, entry.lastVisitors ?? 0);
+      entry.lastVisitors = visitors;
+      const canaryWeight = entry.weights.expectedWeight(visitors);
+      const judgement = options.judge({ ...look, canaryWeight }, options.judgeConfig, entry.state);
       entry.state = judgement.state;
       options.metrics.recordLook(judgement.decision, judgement);
       options.log.info({ key, decision: judgement.decision, canaryVersion }, 'look');
