@@ -15,6 +15,11 @@ import { SCENARIOS, runScenario, type BenchSettings, type ScenarioResult } from 
 
 function main(): void {
   let settings: BenchSettings;
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   try {
     settings = parseSettings(process.argv.slice(2));
   } catch (error) {

@@ -161,6 +161,10 @@ describe('command line', () => {
       code: 2,
       stderr: 'canary plan: --mde: must be a number between 0 and 1, e.g. 0.01 (got "2")\n',
     });
+    expect(await cli(['plan', '-c', configFile, '--power', '1.5'])).toMatchObject({
+      code: 2,
+      stderr: 'canary plan: --power: must be a number between 0 and 1, e.g. 0.8 (got "1.5")\n',
+    });
     expect(await cli(['analyze', '-c', configFile, '--weight', '101'])).toMatchObject({
       code: 2,
       stderr: 'canary analyze: --weight: must be a number of percent, 0–100 (got "101")\n',

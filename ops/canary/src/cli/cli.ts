@@ -89,7 +89,8 @@ function percentFlag(flag: string, text: string): number {
 function shareFlag(flag: string, text: string): number {
   const value = flagNumber(text);
   if (typeof value !== 'number' || value <= 0 || value >= 1) {
-    throw new UsageError(`--${flag}: must be a number between 0 and 1, e.g. 0.01 (got "${text}")`);
+    const example = flag === 'power' ? '0.8' : '0.01';
+    throw new UsageError(`--${flag}: must be a number between 0 and 1, e.g. ${example} (got "${text}")`);
   }
   return value;
 }
