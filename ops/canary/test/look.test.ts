@@ -28,18 +28,15 @@ import {
   type Quantity,
 } from '../src/prometheus/index.js';
 import { FakePrometheus, type FakeSample } from './support/fake-prometheus.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const run = promisify(execFile);
 const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
-const havePromtool = existsSync(PROMTOOL);
-if (!havePromtool) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${PROMTOOL} is missing: .ci/run must install Debian's prometheus package`);
-  }
-  console.warn(
-    `skipping the promtool test of the look PromQL: ${PROMTOOL} not found (apt-get install prometheus)`,
-  );
-}
+const havePromtool = toolAvailable(
+  existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found`,
+  'the promtool test of the look PromQL',
+  'apt-get install prometheus, or set PROMTOOL_PATH',
+);
 const itWithPromtool = havePromtool ? it : it.skip;
 
 const TARGET: LookTarget = {

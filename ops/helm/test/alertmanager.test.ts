@@ -26,19 +26,16 @@ import {
   type SecretKeyReference,
 } from '../src/monitoring/alertmanager.js';
 import { alertRules, ruleFileOf } from '../src/monitoring/rule-file.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const run = promisify(execFile);
 
 const AMTOOL = process.env.AMTOOL_PATH ?? '/usr/bin/amtool';
-const haveAmtool = existsSync(AMTOOL);
-if (!haveAmtool) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${AMTOOL} is missing: .ci/run must install Debian's prometheus-alertmanager package`);
-  }
-  console.warn(
-    `skipping the amtool tests: ${AMTOOL} not found (apt-get install prometheus-alertmanager, or set AMTOOL_PATH)`,
-  );
-}
+const haveAmtool = toolAvailable(
+  existsSync(AMTOOL) ? undefined : `${AMTOOL} not found`,
+  'the amtool tests',
+  'apt-get install prometheus-alertmanager, or set AMTOOL_PATH',
+);
 const itWithAmtool = haveAmtool ? it : it.skip;
 
 const NS = 'restaurant-sentiment';

@@ -18,18 +18,15 @@ import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../src/helm/binary.js';
 import { renderChartText, type K8sObject } from '../src/helm/render.js';
 import { GOOD_CASES } from './support/cases.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const CHECKOV = path.join(REPO_ROOT, '.venv', 'bin', 'checkov');
 
-const haveCheckov = existsSync(CHECKOV);
-if (!haveCheckov) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${CHECKOV} is missing: .ci/run must run .venv/bin/pip install -r requirements.txt`);
-  }
-  console.warn(
-    `skipping the checkov scan: ${CHECKOV} not found (python3 -m venv .venv && .venv/bin/pip install -r requirements.txt)`,
-  );
-}
+const haveCheckov = toolAvailable(
+  existsSync(CHECKOV) ? undefined : `${CHECKOV} not found`,
+  'the checkov scan',
+  'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt',
+);
 const describeCheckov = haveCheckov ? describe : describe.skip;
 
 /** The checks every Deployment skips, and the one model-service adds for its GITHUB_TOKEN variable. */

@@ -30,6 +30,7 @@ import { VERSION_PLACEHOLDERS } from '../src/dashboards/canary.js';
 import { dashboardQueries, substituteVariables } from '../src/dashboards/queries.js';
 import { CONTRACT_RECORDING_RULES } from './support/contract.js';
 import { metricNames } from './support/promql.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const run = promisify(execFile);
 
@@ -714,14 +715,11 @@ describe('dashboardQueries', () => {
 });
 
 const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
-const havePromtool = existsSync(PROMTOOL);
-if (!havePromtool) {
-  if (process.env.CI === 'true')
-    throw new Error(`${PROMTOOL} is missing: .ci/run must install Debian's prometheus package`);
-  console.warn(
-    `skipping the PromQL parse check: ${PROMTOOL} not found (apt-get install prometheus, or set PROMTOOL_PATH)`,
-  );
-}
+const havePromtool = toolAvailable(
+  existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found`,
+  'the PromQL parse check',
+  'apt-get install prometheus, or set PROMTOOL_PATH',
+);
 
 (havePromtool ? describe : describe.skip)('PromQL', () => {
   it('every dashboard expression parses (promtool check rules on a rule file of them)', async () => {

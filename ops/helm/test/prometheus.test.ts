@@ -27,6 +27,7 @@ import { ruleFileOf, type RuleGroup } from '../src/monitoring/rule-file.js';
 import { serviceMonitorScrapeConfigs } from '../src/monitoring/scrape-config.js';
 import { ROOT, startService, stopAll } from './support/processes.js';
 import { prometheusMissing, startPrometheus, type PrometheusApi, type Sample } from './support/prometheus.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const NAMESPACE = 'restaurant-sentiment';
 /** How long the load runs (ms): rates need two samples; with 1 s scrapes 20 s gives about 20. */
@@ -76,13 +77,13 @@ const REVIEWS = [
   'The fries were soggy and the burger was raw.',
 ];
 
-const missing = prometheusMissing();
-if (missing) {
-  if (process.env.CI === 'true')
-    throw new Error(`${missing}: .ci/run must install Debian's prometheus package`);
-  console.warn(`skipping the real-Prometheus test: ${missing}`);
-}
-const describeWithPrometheus = missing ? describe.skip : describe;
+const describeWithPrometheus = toolAvailable(
+  prometheusMissing(),
+  'the real-Prometheus test',
+  "Debian's prometheus package",
+)
+  ? describe
+  : describe.skip;
 
 /** What one arm's load sent and how it was answered. */
 interface Sent {

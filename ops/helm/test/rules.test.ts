@@ -33,19 +33,16 @@ import {
 import { GOOD_CASES } from './support/cases.js';
 import { CONTRACT_RECORDING_RULES } from './support/contract.js';
 import { vectorSelectors } from './support/promql.js';
+import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const run = promisify(execFile);
 
 const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
-const havePromtool = existsSync(PROMTOOL);
-if (!havePromtool) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${PROMTOOL} is missing: .ci/run must install Debian's prometheus package`);
-  }
-  console.warn(
-    `skipping the promtool tests: ${PROMTOOL} not found (apt-get install prometheus, or set PROMTOOL_PATH)`,
-  );
-}
+const havePromtool = toolAvailable(
+  existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found`,
+  'the promtool tests',
+  'apt-get install prometheus, or set PROMTOOL_PATH',
+);
 const itWithPromtool = havePromtool ? it : it.skip;
 
 /**

@@ -50,14 +50,15 @@ import { startKubernetes, type KubernetesHarness } from './support/kubernetes.js
 import { NAMESPACE, startCanaryStack, type CanaryStack } from './support/stack.js';
 import { UserLoad, type LoadStats } from './support/users.js';
 import { dashboardQueries } from '../../../helm/src/dashboards/queries.js';
+import { toolAvailable } from '../../../../test/support/system-tool.js';
 
-const missing = prometheusMissing();
-if (missing) {
-  if (process.env.CI === 'true')
-    throw new Error(`${missing}: .ci/run must install Debian's prometheus package`);
-  console.warn(`skipping the canary integration test: ${missing}`);
-}
-const describeWithPrometheus = missing ? describe.skip : describe;
+const describeWithPrometheus = toolAvailable(
+  prometheusMissing(),
+  'the canary integration test',
+  "Debian's prometheus package",
+)
+  ? describe
+  : describe.skip;
 
 /** Requests per second of the simulated users (all of them), for the scenarios with normal traffic. */
 const RATE = 40;
