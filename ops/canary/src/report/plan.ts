@@ -39,7 +39,10 @@ export interface PlanRow {
   perArm?: number;
   /** Users per arm (for the experiment: views needed / views per user), when known. */
   usersPerArm?: number;
-  /** Hours needed at the current weight and at each step (same order as PlanInput.steps). */
+  /**
+   * Hours needed at the current weight and at each step (same order as PlanInput.steps), with the
+   * window's total traffic split by the weight.
+   */
   hoursNow?: number;
   hoursAtSteps: (number | undefined)[];
   note?: string;
@@ -89,8 +92,11 @@ export function planSampleSizes(input: PlanInput): PlanRow[] {
     result.perArm = perArm;
     const rateStable = stable.n / windowHours;
     const rateCanary = canary.n / windowHours;
-    result.hoursNow = hours(perArm, rateStable, rateCanary);
     const total = rateStable + rateCanary;
+    // At the current weight, like the steps: the window's total traffic split by the weight (so weight 0
+    // says never, whatever the canary answered before).
+    const now = input.currentWeight;
+    result.hoursNow = hours(perArm, (total * (100 - now)) / 100, (total * now) / 100);
     result.hoursAtSteps = input.steps.map((w) => hours(perArm, (total * (100 - w)) / 100, (total * w) / 100));
     if (result.hoursNow === undefined) result.note = `no canary ${unit} at the current weight`;
     return result;
