@@ -12,6 +12,7 @@
  * recorded for exact assertions.
  * Status bodies: https://kubernetes.io/docs/reference/using-api/api-concepts/ (Status kind).
  */
+import { text } from 'node:stream/consumers';
 import type { KubeConfig } from '@kubernetes/client-node';
 import fastJsonPatch from 'fast-json-patch';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -70,15 +71,6 @@ const REASONS: Record<number, string> = {
   500: 'InternalError',
   503: 'ServiceUnavailable',
 };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /** The fake API server. */
 export class FakeKubernetes {
@@ -190,7 +182,7 @@ export class FakeKubernetes {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = await text(req);
     const method = req.method ?? 'GET';
     const record: RecordedRequest = {
       method,

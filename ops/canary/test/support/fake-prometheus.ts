@@ -4,7 +4,8 @@
  * status, body, delay, a hang or a dropped connection), and every request is recorded.
  * Answer format: https://prometheus.io/docs/prometheus/latest/querying/api/#expression-query-result-formats
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { text } from 'node:stream/consumers';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A recorded query. */
@@ -60,15 +61,6 @@ export function vectorBody(samples: FakeSample[], time: number): unknown {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** The fake Prometheus. `handler` decides each answer (default: an empty vector). */
 export class FakePrometheus {
   readonly queries: RecordedQuery[] = [];
@@ -80,7 +72,7 @@ export class FakePrometheus {
     this.server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
-        const raw = await readBody(req);
+        const raw = await text(req);
         const params = req.method === 'POST' ? new URLSearchParams(raw) : url.searchParams;
         if (url.pathname !== '/api/v1/query' && !url.pathname.endsWith('/api/v1/query')) {
           res.writeHead(404, { 'content-type': 'text/plain' });
