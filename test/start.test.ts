@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeTestRelease } from '../model-service/test/support/bundle.js';
 import { publishRegistryDir } from '../pipeline/src/stages/publish.js';
-import { LogFile } from '../scripts/start/processes.js';
+import { LOG_TAIL_LINES, LogFile } from '../scripts/start/processes.js';
 import { browserUrl, displayDir, displayFile, formatDuration, Progress } from '../scripts/start/progress.js';
 import { formatHeadlineMetrics, stageErrorReason } from '../scripts/start/training.js';
 import {
@@ -201,9 +201,19 @@ describe('npm start', () => {
     expect(await run.exited).toBe(1);
     await run.closed;
     expect(await waitGone(tree, 20_000)).toEqual([]);
+    // The tail printed is exactly the last lines of the app's log file, however many it wrote before
+    // the kill ("app ready on <url>", then pino JSON lines).
+    const logLines = (await readFile(path.join(logDir, 'app.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect(logLines[0]).toMatch(/^app ready on http:\/\/127\.0\.0\.1:\d+$/);
     expect(run.output()).toContain(
       `  Ctrl-C stops both.\n\napp stopped on its own (killed by SIGKILL); stopping the rest.\n` +
-        `    last lines of ${logDir}/app.log:\n    {"level":30,`,
+        `    last lines of ${logDir}/app.log:\n` +
+        logLines
+          .slice(-LOG_TAIL_LINES)
+          .map((line) => `    ${line}\n`)
+          .join(''),
     );
   });
 

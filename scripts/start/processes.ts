@@ -19,6 +19,9 @@ export function describeExit({ code, signal }: Exit): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
 
+/** How many of a log's last lines {@link LogFile.tail} returns by default (what `npm start` prints). */
+export const LOG_TAIL_LINES = 15;
+
 /**
  * A log file shared by one or more processes, truncated when opened, with the last `keepLines` lines kept
  * in memory (split on "\n").
@@ -38,7 +41,7 @@ export class LogFile {
   constructor(
     readonly file: string,
     private readonly tee: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } | null,
-    private readonly keepLines = 15,
+    private readonly keepLines = LOG_TAIL_LINES,
   ) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.stream = createWriteStream(file, { flags: 'w' });
