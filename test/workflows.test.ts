@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { packageScope, publishManifest, type PackageJson } from '../scripts/release/build-library.js';
+import { toolAvailable } from './support/system-tool.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKFLOWS_DIR = path.join(REPO_ROOT, '.github', 'workflows');
@@ -32,6 +33,7 @@ const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 interface Step {
   name?: string;
   id?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, string | number | boolean>;
@@ -40,6 +42,7 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
+  if?: string;
   permissions?: Record<string, string>;
   env?: Record<string, string>;
   outputs?: Record<string, string>;
@@ -133,9 +136,15 @@ function tempDir(prefix: string): string {
 }
 
 describe('action-validator', () => {
-  it('finds the four workflows', () => {
+  it('finds the five workflows', () => {
     expect(WORKFLOW_FILES).toEqual(
-      expect.arrayContaining(['ci.yml', 'release-image.yml', 'release-library.yml', 'release-model.yml']),
+      expect.arrayContaining([
+        'ci.yml',
+        'release-image.yml',
+        'release-library.yml',
+        'release-model.yml',
+        'retrain.yml',
+      ]),
     );
   });
 
@@ -264,8 +273,11 @@ describe('release workflows', () => {
     },
   );
 
-  it('the three bump jobs run the same steps', () => {
-    const [model, ...others] = releases.map(({ file }) => loadWorkflow(file).jobs.bump.steps);
+  it('the three bump jobs and the one of retrain.yml run the same steps', () => {
+    const [model, ...others] = [...releases.map(({ file }) => file), 'retrain.yml'].map(
+      (file) => loadWorkflow(file).jobs.bump.steps,
+    );
+    expect(others).toHaveLength(3);
     for (const steps of others) expect(steps).toEqual(model);
   });
 });
@@ -276,7 +288,11 @@ describe('release-model.yml', () => {
   it('installs Python, DVC and the npm dependencies, then runs dvc repro publishing to GitHub', () => {
     findStep(job, usesAction('actions/setup-python'), 'setup-python');
     const pip = findStep(job, runs('pip install'), 'pip install');
-    expect(pip.run).toMatch(/pip install '?dvc\b/);
+    // The pinned DVC of requirements.txt, in the venv put on PATH for the steps after it.
+    expect(pip.run).toContain(
+      '.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt',
+    );
+    expect(pip.run).toContain('echo "$PWD/.venv/bin" >> "$GITHUB_PATH"');
     const repro = findStep(job, (step) => step.run?.trim() === 'dvc repro', 'dvc repro');
     expect(repro.env).toEqual({
       PUBLISH_VERSION: '${{ steps.tag.outputs.version }}',
@@ -651,6 +667,367 @@ describe('scripts/release/build-library.ts', () => {
       expect(loaded.stdout.trim().split('\n').at(-1)).toBe(libMl.version);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('retrain.yml', () => {
+  const workflow = loadWorkflow('retrain.yml');
+  const job = workflow.jobs.retrain;
+  const step = (name: string) => findStep(job, named(name), name);
+  const DVC = path.join(REPO_ROOT, '.venv', 'bin', 'dvc');
+  const at = (match: (s: Step) => boolean, what: string) => job.steps.indexOf(findStep(job, match, what));
+
+  it('runs every Monday and by hand (feedback from the cluster or none), one run at a time', () => {
+    expect(workflow.on).toEqual({
+      schedule: [{ cron: '23 4 * * 1' }],
+      workflow_dispatch: {
+        inputs: {
+          feedback: {
+            description: 'Where the feedback comes from: the cluster (RETRAIN_KUBECONFIG), or none',
+            type: 'choice',
+            options: ['cluster', 'none'],
+            default: 'cluster',
+          },
+        },
+      },
+    });
+    expect((workflow as unknown as { concurrency: unknown }).concurrency).toEqual({
+      group: 'retrain-model',
+      'cancel-in-progress': false,
+    });
+    expect(Object.keys(workflow.jobs).sort()).toEqual(['bump', 'retrain']);
+    expect(job.permissions).toEqual({ contents: 'write' });
+    expect(workflow.jobs.bump.needs).toBe('retrain');
+    expect(workflow.jobs.bump.if).toBe("needs.retrain.outputs.released == 'true'");
+    expect(workflow.jobs.bump.env).toEqual({
+      COMPONENT: 'model',
+      RELEASED: '${{ needs.retrain.outputs.version }}',
+    });
+    expect(job.outputs).toEqual({
+      released: '${{ steps.release.outputs.released }}',
+      version: '${{ steps.version.outputs.version }}',
+    });
+  });
+
+  it('installs Node.js and the pinned Python tools (requirements.txt) into .venv, then runs the loop in order', () => {
+    const python = findStep(job, usesAction('actions/setup-python'), 'setup-python');
+    expect(python.with).toEqual({
+      'python-version': '3.12',
+      cache: 'pip',
+      'cache-dependency-path': 'requirements.txt',
+    });
+    const venv = step('Python tools (requirements.txt) in .venv');
+    expect(venv.run).toContain(
+      '.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt',
+    );
+    expect(venv.run).toContain('echo "$PWD/.venv/bin" >> "$GITHUB_PATH"');
+    expect(readFileSync(path.join(REPO_ROOT, 'requirements.txt'), 'utf8')).toMatch(/^dvc==\d+\.\d+\.\d+$/m);
+    const order = [
+      at(runs('npm ci'), 'npm ci'),
+      at(named('Python tools (requirements.txt) in .venv'), 'venv'),
+      at(named('DVC remote'), 'remote'),
+      at((s) => s.run === 'dvc pull --allow-missing', 'dvc pull'),
+      at(named('Champion (the newest stable model release)'), 'champion'),
+      at(named('Version of the new model'), 'version'),
+      at(runs('npm run -s feedback:collect -- "${args[@]}"'), 'collect'),
+      at((s) => s.run === 'dvc repro', 'dvc repro'),
+      at(named('New model?'), 'changed'),
+      at(runs('dvc repro --force --single-item publish'), 'release'),
+      at((s) => s.run === 'dvc push', 'dvc push'),
+    ];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(step('Collect feedback from the cluster').if).toBe("inputs.feedback != 'none'");
+  });
+
+  it('releases only through the publish stage, with its gates, and only a new model', () => {
+    // Nothing else creates releases or tags: publish (which refuses a model that failed evaluate's
+    // gate or the champion gate) is the only way out.
+    for (const s of Object.values(workflow.jobs).flatMap((j) => j.steps)) {
+      expect(s.run ?? '').not.toMatch(/gh release (create|upload|edit)|git tag|git push --tags|npm publish/);
+    }
+    const repro = findStep(job, (s) => s.run === 'dvc repro', 'dvc repro');
+    expect(repro.env).toEqual({
+      PUBLISH_VERSION: '${{ steps.version.outputs.version }}',
+      PUBLISH_GITHUB: 'false',
+    });
+    const release = step('Release on GitHub (publish again, with PUBLISH_GITHUB=true)');
+    expect(release.if).toBe("steps.changed.outputs.new == 'true'");
+    expect(release.run?.trim().split('\n')).toEqual([
+      'dvc repro --force --single-item publish',
+      'echo "released=true" >> "$GITHUB_OUTPUT"',
+    ]);
+    expect(release.env).toEqual({
+      PUBLISH_VERSION: '${{ steps.version.outputs.version }}',
+      PUBLISH_GITHUB: 'true',
+      GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
+      GITHUB_REPOSITORY: '${{ github.repository }}',
+    });
+    // The release step reruns exactly the publish stage of dvc.yaml.
+    const dvcYaml = YAML.parse(readFileSync(path.join(REPO_ROOT, 'dvc.yaml'), 'utf8')) as {
+      stages: Record<string, { cmd: string; deps: string[] }>;
+    };
+    expect(dvcYaml.stages.publish.deps).toEqual(
+      expect.arrayContaining(['metrics.json', 'reports/evaluated.json']),
+    );
+  });
+
+  it('gives each secret only to the steps that need it', () => {
+    const secretsOf = (s: Step) =>
+      Object.entries(s.env ?? {})
+        .filter(([, value]) => value.includes('secrets.'))
+        .map(([key, value]) => `${key}=${value}`);
+    const aws = [
+      'AWS_ACCESS_KEY_ID=${{ secrets.DVC_AWS_ACCESS_KEY_ID }}',
+      'AWS_SECRET_ACCESS_KEY=${{ secrets.DVC_AWS_SECRET_ACCESS_KEY }}',
+    ];
+    expect(
+      Object.fromEntries(
+        job.steps.filter((s) => secretsOf(s).length).map((s) => [s.name ?? s.run, secretsOf(s)]),
+      ),
+    ).toEqual({
+      'Pull data and models (dvc pull)': aws,
+      'Champion (the newest stable model release)': ['GH_TOKEN=${{ secrets.GITHUB_TOKEN }}'],
+      'Collect feedback from the cluster': ['KUBECONFIG_DATA=${{ secrets.RETRAIN_KUBECONFIG }}'],
+      'Release on GitHub (publish again, with PUBLISH_GITHUB=true)': [
+        'GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}',
+      ],
+      'Push data and models (dvc push)': aws,
+    });
+    expect(JSON.stringify({ env: job.env, with: job.steps.map((s) => s.with) })).not.toContain('secrets.');
+  });
+
+  /** A temp folder with node_modules (for the steps' `node -p` scripts), removed by the caller. */
+  const scratch = (prefix: string) => {
+    const dir = tempDir(prefix);
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    return dir;
+  };
+  /** An executable bash script. */
+  const script = (file: string, lines: string[]) => {
+    writeFileSync(file, ['#!/usr/bin/env bash', 'set -euo pipefail', ...lines, ''].join('\n'), {
+      mode: 0o755,
+    });
+  };
+
+  it('the DVC remote step: the repository variable (into .dvc/config.local only), else .dvc/config, else a clear error', () => {
+    if (!toolAvailable(existsSync(DVC) ? null : `${DVC} not found`, 'the DVC remote step test', '.ci/run'))
+      return;
+    const remoteStep = step('DVC remote');
+    expect(remoteStep.env).toEqual({
+      DVC_REMOTE_URL: '${{ vars.DVC_REMOTE_URL }}',
+      DVC_REMOTE_ENDPOINT_URL: '${{ vars.DVC_REMOTE_ENDPOINT_URL }}',
+    });
+    const dir = tempDir('retrain-remote-');
+    try {
+      const quiet = { cwd: dir, stdio: 'ignore' as const };
+      execFileSync('git', ['init', '--quiet'], quiet);
+      execFileSync(DVC, ['init', '--quiet'], quiet);
+      const env = { PATH: `${path.dirname(DVC)}:${process.env.PATH}` };
+      const config = readFileSync(path.join(dir, '.dvc', 'config'), 'utf8');
+
+      const none = runStep(remoteStep, env, dir);
+      expect(none.code).toBe(1);
+      expect(none.stdout).toContain(
+        '::error title=No DVC remote::set the repository variable DVC_REMOTE_URL (for example s3://bucket/dvcstore) or a default remote in .dvc/config (dvc remote add -d)',
+      );
+
+      const fromVariable = runStep(
+        remoteStep,
+        { ...env, DVC_REMOTE_URL: 's3://models/dvcstore', DVC_REMOTE_ENDPOINT_URL: 'http://127.0.0.1:9000' },
+        dir,
+      );
+      expect(fromVariable.code).toBe(0);
+      expect(fromVariable.outputs).toEqual({ name: 'retrain' });
+      expect(readFileSync(path.join(dir, '.dvc', 'config.local'), 'utf8')).toBe(
+        [
+          '[core]',
+          '    remote = retrain',
+          `['remote "retrain"']`,
+          '    url = s3://models/dvcstore',
+          '    endpointurl = http://127.0.0.1:9000',
+          '',
+        ].join('\n'),
+      );
+      expect(readFileSync(path.join(dir, '.dvc', 'config'), 'utf8')).toBe(config);
+      expect(readFileSync(path.join(dir, '.dvc', '.gitignore'), 'utf8')).toContain('/config.local');
+
+      rmSync(path.join(dir, '.dvc', 'config.local'));
+      execFileSync(DVC, ['remote', 'add', '--default', 'storage', 's3://team/dvc'], quiet);
+      expect(runStep(remoteStep, env, dir).outputs).toEqual({ name: 'storage' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('the champion step downloads the newest stable model release into the local registry', () => {
+    const champion = step('Champion (the newest stable model release)');
+    const dir = scratch('retrain-champion-');
+    try {
+      // A fake gh: `release list` prints what the --jq filter leaves (tags of releases that are neither
+      // drafts nor pre-releases); `release download TAG --dir D` writes D/manifest.json.
+      mkdirSync(path.join(dir, 'bin'));
+      writeFileSync(
+        path.join(dir, 'tags'),
+        'app-v9.0.0\nmodel-v1.10.0\nmodel-v1.9.3\nmodel-v1.11.0-rc.1\nlib-ml-v2.0.0\nmodel-vX\n',
+      );
+      script(path.join(dir, 'bin', 'gh'), [
+        'echo "$*" >> "$FAKE_GH_LOG"',
+        'if [ "$1 $2" = "release list" ]; then cat "$FAKE_GH_TAGS"; exit 0; fi',
+        'mkdir -p "$5" && echo "{\\"tag\\": \\"$3\\"}" > "$5/manifest.json"',
+      ]);
+      const env = {
+        PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+        FAKE_GH_LOG: path.join(dir, 'gh.log'),
+        FAKE_GH_TAGS: path.join(dir, 'tags'),
+      };
+      const result = runStep(champion, env, dir);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.outputs).toEqual({ version: '1.10.0' });
+      expect(readFileSync(path.join(dir, 'gh.log'), 'utf8').trim().split('\n')).toEqual([
+        'release list --limit 1000 --json tagName,isDraft,isPrerelease --jq .[] | select((.isDraft or .isPrerelease) | not) | .tagName',
+        'release download model-v1.10.0 --dir releases/model-v1.10.0 --clobber',
+      ]);
+      expect(readFileSync(path.join(dir, 'releases', 'model-v1.10.0', 'manifest.json'), 'utf8')).toBe(
+        '{"tag": "model-v1.10.0"}\n',
+      );
+
+      writeFileSync(path.join(dir, 'tags'), 'app-v1.0.0\n');
+      const first = runStep(champion, env, dir);
+      expect(first.code).toBe(0);
+      expect(first.outputs).toEqual({});
+      expect(first.stdout).toContain(
+        '::notice title=No champion::no stable model release yet: the new model is compared with none',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    { champion: '1.2.3', params: '1.2.4-pre.20261130.1015', version: '1.2.4' },
+    { champion: '1.2.3', params: '1.0.0', version: '1.2.4' },
+    { champion: '1.2.3', params: '2.0.0-pre.20261201.0900', version: '2.0.0' },
+    { champion: '', params: '1.0.0', version: '1.0.0' },
+    { champion: '', params: '1.0.1-pre.20261130.1015', version: '1.0.1' },
+  ])(
+    'version step: champion "$champion", params.yaml $params → $version',
+    ({ champion, params, version }) => {
+      const dir = scratch('retrain-version-');
+      try {
+        writeFileSync(path.join(dir, 'params.yaml'), `publish:\n  name: x\n  version: ${params}\n`);
+        const result = runStep(step('Version of the new model'), { CHAMPION: champion }, dir);
+        expect(result.code).toBe(0);
+        expect(result.outputs).toEqual({ version });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('the new-model step compares the bundle files with the champion', () => {
+    const changed = step('New model?');
+    const dir = scratch('retrain-changed-');
+    try {
+      const manifest = (file: string, sha: string) => {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(
+          path.join(dir, file),
+          JSON.stringify({
+            version: file,
+            created: file,
+            files: { 'weights.bin': { sha256: sha, bytes: 4 } },
+          }),
+        );
+      };
+      manifest('dist/model/manifest.json', 'aa');
+      manifest('releases/model-v1.0.0/manifest.json', 'aa');
+      const same = runStep(changed, { CHAMPION: '1.0.0' }, dir);
+      expect(same.outputs).toEqual({ new: 'false' });
+      expect(same.stdout).toContain(
+        '::notice title=Nothing to release::the retrained model has the same files as the champion model-v1.0.0',
+      );
+      manifest('releases/model-v1.0.0/manifest.json', 'bb');
+      expect(runStep(changed, { CHAMPION: '1.0.0' }, dir).outputs).toEqual({ new: 'true' });
+      expect(runStep(changed, { CHAMPION: '' }, dir).outputs).toEqual({ new: 'true' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the collect step writes the kubeconfig secret to a private temp file, collects, and removes it', () => {
+    const collect = step('Collect feedback from the cluster');
+    expect(collect.env).toEqual({
+      KUBECONFIG_DATA: '${{ secrets.RETRAIN_KUBECONFIG }}',
+      FEEDBACK_NAMESPACE: '${{ vars.FEEDBACK_NAMESPACE }}',
+    });
+    const dir = scratch('retrain-collect-');
+    try {
+      // The repository as the step sees it: package.json (the npm script), params.yaml, the pipeline.
+      for (const file of ['package.json', 'params.yaml'])
+        cpSync(path.join(REPO_ROOT, file), path.join(dir, file));
+      symlinkSync(path.join(REPO_ROOT, 'pipeline'), path.join(dir, 'pipeline'));
+      const runner = path.join(dir, 'runner');
+      mkdirSync(runner);
+      const summary = path.join(runner, 'summary.md');
+      // A fake kubectl that records the kubeconfig it was given and its mode, and serves one pod.
+      script(path.join(dir, 'kubectl'), [
+        'echo "$(stat -c %a "$KUBECONFIG") $(cat "$KUBECONFIG") $*" >> "$FAKE_LOG"',
+        'case "$1" in',
+        `  get) echo '${JSON.stringify({
+          items: [
+            {
+              metadata: { name: 'model-service-v1-a', namespace: 'rs' },
+              spec: { containers: [{ name: 'model-service' }] },
+              status: { phase: 'Running' },
+            },
+          ],
+        })}' ;;`,
+        `  cp) mkdir "$3" && echo '{"text":"Lovely staff","label":1,"time":"2026-11-30T09:00:00.000Z"}' > "$3/feedback-a.jsonl" ;;`,
+        'esac',
+      ]);
+      const env = {
+        RUNNER_TEMP: runner,
+        GITHUB_STEP_SUMMARY: summary,
+        KUBECTL: path.join(dir, 'kubectl'),
+        FAKE_LOG: path.join(dir, 'kubectl.log'),
+      };
+
+      const missing = runStep(collect, env, dir);
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toContain(
+        '::error title=No kubeconfig::set the secret RETRAIN_KUBECONFIG (a kubeconfig that may list the model-service pods and exec into them), or run the workflow with feedback: none',
+      );
+
+      const result = runStep(
+        collect,
+        { ...env, KUBECONFIG_DATA: 'kubeconfig-text', FEEDBACK_NAMESPACE: 'rs' },
+        dir,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(readFileSync(path.join(dir, 'kubectl.log'), 'utf8').trim().split('\n')).toEqual([
+        '600 kubeconfig-text get pods --namespace rs --selector app=model-service --output json',
+        expect.stringMatching(
+          /^600 kubeconfig-text cp rs\/model-service-v1-a:\/var\/lib\/model-service\/feedback \S+ --container model-service$/,
+        ),
+      ]);
+      expect(existsSync(path.join(runner, 'kubeconfig'))).toBe(false);
+      expect(readFileSync(path.join(dir, 'feedback', 'feedback-collected.jsonl'), 'utf8')).toBe(
+        '{"text":"Lovely staff","label":1,"time":"2026-11-30T09:00:00.000Z"}\n',
+      );
+      expect(result.stdout).toContain('kept:        1');
+      const written = readFileSync(summary, 'utf8');
+      expect(written.split('\n').slice(0, 3)).toEqual([
+        '### Feedback collected',
+        '```',
+        'feedback/feedback-collected.jsonl: written',
+      ]);
+      expect(written).toContain('pods:        1 matched, 1 running, 1 copied\n');
+      expect(written).not.toContain('Lovely staff'); // counts only, never review text
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

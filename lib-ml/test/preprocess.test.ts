@@ -6,6 +6,7 @@ import {
   markNegation,
   NEGATION_PREFIX,
   NEGATION_WORDS,
+  negationRoles,
   normalizeText,
   preprocess,
   stemToken,
@@ -189,6 +190,7 @@ describe('preprocess', () => {
   it('strips HTML and decodes entities end to end', () => {
     expect(analyze('<p>Great <i>pasta</i></p><br/>service')).toEqual({
       normalized: 'great pasta service',
+      vaderText: 'great pasta service',
       words: ['great', 'pasta', 'service'],
       tokens: ['great', 'pasta', 'servic'],
     });
@@ -206,6 +208,7 @@ describe('preprocess', () => {
     expect(preprocess('won’t return')).toEqual(['will', 'not', 'NOT_return']);
     expect(analyze("ain't nobody got time")).toEqual({
       normalized: 'is not nobody got time',
+      vaderText: 'is not nobody got time',
       words: ['is', 'not', 'nobody', 'NOT_got', 'NOT_time'],
       tokens: ['not', 'nobodi', 'NOT_time'],
     });
@@ -216,6 +219,7 @@ describe('preprocess', () => {
   it('removes stopwords (also inside a negation scope) but keeps negation words', () => {
     expect(analyze('I have never had anything like this without a doubt')).toEqual({
       normalized: 'i have never had anything like this without a doubt',
+      vaderText: 'i have never had anything like this without a doubt',
       words: [
         'i',
         'have',
@@ -275,5 +279,128 @@ describe('preprocess', () => {
     expect(preprocess('👍👍👍')).toEqual([]);
     const long = 'good food '.repeat(5000);
     expect(preprocess(long)).toHaveLength(10000);
+  });
+});
+
+describe('"clause" negation rules', () => {
+  const clause = (text: string) => markNegation(tokenize(normalizeText(text)), 'clause');
+  const punctuation = (text: string) => markNegation(tokenize(normalizeText(text)));
+
+  it('ends a scope at a contrast word, where the punctuation rules run on', () => {
+    const text = 'The place is not fancy but the food is great';
+    expect(punctuation(text).slice(3)).toEqual([
+      'not',
+      'NOT_fancy',
+      'NOT_but',
+      'NOT_the',
+      'NOT_food',
+      'NOT_is',
+      'NOT_great',
+    ]);
+    expect(clause(text).slice(3)).toEqual(['not', 'NOT_fancy', 'but', 'the', 'food', 'is', 'great']);
+    for (const word of ['however', 'although', 'though', 'yet', 'except', 'whereas']) {
+      expect(markNegation(['not', 'good', word, 'tasty'], 'clause')).toEqual([
+        'not',
+        'NOT_good',
+        word,
+        'tasty',
+      ]);
+    }
+    expect(clause('not good, great')).toEqual(['not', 'NOT_good', ',', 'great']);
+  });
+
+  it('ends a scope at the next negation word, which opens its own', () => {
+    expect(clause('not good and never friendly')).toEqual([
+      'not',
+      'NOT_good',
+      'NOT_and',
+      'never',
+      'NOT_friendly',
+    ]);
+    expect(negationRoles(tokenize('not good and never friendly'), 'clause')).toEqual([
+      'negator',
+      'negated',
+      'negated',
+      'negator',
+      'negated',
+    ]);
+  });
+
+  it('leaves negation words of set phrases inert: "not only", "nothing but", "can\'t wait"', () => {
+    expect(clause('Not only was the food great')).toEqual(['not', 'only', 'was', 'the', 'food', 'great']);
+    expect(negationRoles(tokenize('not only good'), 'clause')).toEqual(['inert', 'plain', 'plain']);
+    expect(clause('nothing but praise')).toEqual(['nothing', 'but', 'praise']);
+    expect(clause("I can't wait to come back")).toEqual(['i', 'can', 'not', 'wait', 'to', 'come', 'back']);
+    expect(clause('I cannot wait')).toEqual(['i', 'cannot', 'wait']);
+    expect(clause("couldn't wait")).toEqual(['could', 'not', 'wait']);
+    // "wait" is inert only after can/could: "did not wait" negates.
+    expect(clause('We did not wait long')).toEqual(['we', 'did', 'not', 'NOT_wait', 'NOT_long']);
+    expect(punctuation('not only good')).toEqual(['not', 'NOT_only', 'NOT_good']);
+  });
+
+  it('reads a negated comparative as a superlative after never/no/nothing/cannot and can/could not', () => {
+    expect(clause('I have never had better food')).toEqual(['i', 'have', 'never', 'had', 'better', 'food']);
+    expect(negationRoles(tokenize('i have never had better food'), 'clause')[2]).toBe('inert');
+    expect(clause('There is no better pizza')).toEqual(['there', 'is', 'no', 'better', 'pizza']);
+    expect(clause('I cannot imagine better food')).toEqual(['i', 'cannot', 'imagine', 'better', 'food']);
+    expect(clause("I couldn't be happier")).toEqual(['i', 'could', 'not', 'be', 'happier']);
+    expect(clause("I've never been more insulted")).toEqual([
+      'i',
+      'have',
+      'never',
+      'been',
+      'more',
+      'insulted',
+    ]);
+    // Other negations of a comparative stay negations.
+    expect(clause('The soup was not better')).toEqual(['the', 'soup', 'was', 'not', 'NOT_better']);
+    expect(clause('never better. never good')).toEqual(['never', 'better', '.', 'never', 'NOT_good']);
+  });
+
+  it('reads a failure verb inside a scope as a double negation: "never fails to impress"', () => {
+    expect(clause('It never fails to impress')).toEqual(['it', 'never', 'NOT_fails', 'to', 'impress']);
+    expect(clause('They failed to impress')).toEqual(['they', 'failed', 'to', 'impress']);
+    expect(punctuation('It never fails to impress')).toEqual([
+      'it',
+      'never',
+      'NOT_fails',
+      'NOT_to',
+      'NOT_impress',
+    ]);
+  });
+
+  it('analyze drops inert negation words and shows VADER the same negations', () => {
+    expect(analyze('I could not be happier!', 'clause')).toEqual({
+      normalized: 'i could not be happier!',
+      vaderText: 'i could be happier!',
+      words: ['i', 'could', 'be', 'happier'],
+      tokens: ['happier'],
+    });
+    // VADER does not know "no", "nobody", "hardly", "barely" as negations: it sees "not" where they negate.
+    expect(analyze('No complaints about the food.', 'clause')).toEqual({
+      normalized: 'no complaints about the food.',
+      vaderText: 'not complaints about the food.',
+      words: ['no', 'NOT_complaints', 'NOT_about', 'NOT_the', 'NOT_food'],
+      tokens: ['no', 'NOT_complaint', 'NOT_food'],
+    });
+    expect(analyze('The food was hardly edible', 'clause').vaderText).toBe('the food was not edible');
+    expect(analyze('No.', 'clause').vaderText).toBe('no.');
+    expect(analyze('Not only tasty, but “cheap”', 'clause').vaderText).toBe('only tasty, but “cheap”');
+  });
+
+  it('the default ("punctuation") rules give what they always gave, with VADER on the normalized text', () => {
+    for (const text of [
+      'I could not be happier!',
+      'No complaints about the food.',
+      'The place is not fancy but the food is great',
+      'It never fails to impress',
+    ]) {
+      const a = analyze(text);
+      expect(a).toEqual(analyze(text, 'punctuation'));
+      expect(a.vaderText).toBe(a.normalized);
+      const marked = markNegation(tokenize(a.normalized));
+      expect(a.words).toEqual(marked.filter((t) => !isPunctuation(t)));
+    }
+    expect(analyze('I could not be happier!').words).toEqual(['i', 'could', 'not', 'NOT_be', 'NOT_happier']);
   });
 });

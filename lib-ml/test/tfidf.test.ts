@@ -96,7 +96,8 @@ describe('TfidfVectorizer word block', () => {
     expect(v.featureNames()).toEqual(['w:NOT_good', 'w:bad', 'w:food', 'w:good', 'w:not', 'w:servic']);
     expect(v.nFeatures).toBe(6);
     const json = v.toJSON();
-    expect(json.formatVersion).toBe(VECTORIZER_FORMAT_VERSION);
+    // Written with the lowest format that describes it: 1 for the default ("punctuation") negation rules.
+    expect(json.formatVersion).toBe(1);
     expect(json.nDocuments).toBe(4);
     expect(json.char).toBeNull();
     expect(json.word.vocabulary).toEqual(['NOT_good', 'bad', 'food', 'good', 'not', 'servic']);
@@ -489,10 +490,10 @@ describe('transform output and errors', () => {
 
   it('fromJSON rejects other format versions and malformed objects', () => {
     const json = new TfidfVectorizer(config()).fit(CORPUS).toJSON();
-    const other = { ...json, formatVersion: 2 };
+    const other = { ...json, formatVersion: VECTORIZER_FORMAT_VERSION + 1 };
     expect(() => TfidfVectorizer.fromJSON(other)).toThrow(VectorizerStateError);
     expect(() => TfidfVectorizer.fromJSON(other)).toThrow(
-      'vectorizer format version 2 is not supported (this lib-ml reads version 1)',
+      'vectorizer format version 3 is not supported (this lib-ml reads versions 1 and 2)',
     );
     expect(() => TfidfVectorizer.fromJSON({ ...json, formatVersion: undefined })).toThrow(
       /version undefined/,
@@ -575,5 +576,120 @@ describe('vectorizer JSON consistency', () => {
     expect(() => TfidfVectorizer.fromJSON(json)).toThrow(
       'vectorizer JSON is malformed: config.char and the char block disagree',
     );
+  });
+});
+
+describe('negation rules (config.negation)', () => {
+  const corpus = ['Not fancy but great food', 'Great food', 'Not great', 'I could not be happier'];
+  const text = 'not fancy but great food';
+  /** Names of the non-zero columns of `text`, in column order of the row. */
+  const columnsOf = (v: TfidfVectorizer, t: string) => {
+    const names = v.featureNames();
+    return Array.from(v.transformSparse([t])[0].indices, (i) => names[i]);
+  };
+
+  it('"clause" rules change the vocabulary and features and are written as format version 2', () => {
+    const v = new TfidfVectorizer(config({ negation: 'clause' })).fit(corpus);
+    expect(v.negationScope).toBe('clause');
+    expect(v.featureNames()).toEqual([
+      'w:NOT_fanci',
+      'w:NOT_great',
+      'w:food',
+      'w:great',
+      'w:happier',
+      'w:not',
+    ]);
+    expect(columnsOf(v, text)).toEqual(['w:not', 'w:NOT_fanci', 'w:great', 'w:food']);
+    expect(v.analyze('I could not be happier').tokens).toEqual(['happier']);
+    const json = v.toJSON();
+    expect(json.formatVersion).toBe(2);
+    expect(json.config.negation).toBe('clause');
+    const restored = TfidfVectorizer.fromJSON(JSON.parse(JSON.stringify(json)));
+    expect(restored.negationScope).toBe('clause');
+    expect(restored.transformSparse(corpus)).toEqual(v.transformSparse(corpus));
+  });
+
+  it('"punctuation" rules, also when named, are format version 1 and the original features', () => {
+    for (const negation of [undefined, 'punctuation'] as const) {
+      const v = new TfidfVectorizer(config({ negation })).fit(corpus);
+      expect(v.negationScope).toBe('punctuation');
+      expect(v.toJSON().formatVersion).toBe(1);
+      expect(v.featureNames()).toEqual([
+        'w:NOT_fanci',
+        'w:NOT_food',
+        'w:NOT_great',
+        'w:NOT_happier',
+        'w:food',
+        'w:great',
+        'w:not',
+      ]);
+      expect(columnsOf(v, text)).toEqual(['w:not', 'w:NOT_fanci', 'w:NOT_great', 'w:NOT_food']);
+      expect(v.analyze('I could not be happier').tokens).toEqual(['not', 'NOT_happier']);
+    }
+  });
+
+  it('serves a vectorizer.json written before the setting existed (format 1, no key) with the original rules', () => {
+    // The same fitted state, saved the way lib-ml wrote it before "negation" existed.
+    const json = new TfidfVectorizer(config({ negation: 'clause' })).fit(corpus).toJSON();
+    const legacyConfig: Partial<VectorizerConfig> = { ...json.config };
+    delete legacyConfig.negation;
+    const legacy = TfidfVectorizer.fromJSON({ ...json, formatVersion: 1, config: legacyConfig });
+    expect(legacy.negationScope).toBe('punctuation');
+    // "great" and "food" are negated as they always were ("NOT_great" is in this vocabulary, "NOT_food" is not).
+    expect(columnsOf(legacy, text)).toEqual(['w:not', 'w:NOT_fanci', 'w:NOT_great']);
+    expect(legacy.toJSON().formatVersion).toBe(1);
+  });
+
+  it('fromJSON refuses "clause" rules in format version 1 and rules it does not know', () => {
+    const json = new TfidfVectorizer(config({ negation: 'clause' })).fit(corpus).toJSON();
+    expect(() => TfidfVectorizer.fromJSON({ ...json, formatVersion: 1 })).toThrow(
+      'vectorizer JSON is malformed: negation rules "clause" need format version 2, not 1',
+    );
+    expect(() =>
+      TfidfVectorizer.fromJSON({ ...json, config: { ...json.config, negation: 'sentence' } }),
+    ).toThrow(
+      'vectorizer JSON has negation rules "sentence" that this lib-ml does not know (it knows punctuation, clause)',
+    );
+  });
+
+  it('with "clause" rules a negated word adds only the NOT_ marker to the char block', () => {
+    const char = { ngramRange: [3, 3] as [number, number], maxFeatures: 1000, minDf: 1 };
+    const names = (negation: 'punctuation' | 'clause') =>
+      new TfidfVectorizer(config({ char, negation })).fit(['not bad']).featureNames();
+    expect(names('clause')).toEqual([
+      'w:NOT_bad',
+      'w:not',
+      'c: NO',
+      'c: no',
+      'c:NOT',
+      'c:OT_',
+      'c:T_ ',
+      'c:not',
+      'c:ot ',
+    ]);
+    expect(names('punctuation')).toEqual([
+      'w:NOT_bad',
+      'w:not',
+      'c: NO',
+      'c: no',
+      'c:NOT',
+      'c:OT_',
+      'c:T_b',
+      'c:_ba',
+      'c:ad ',
+      'c:bad',
+      'c:not',
+      'c:ot ',
+    ]);
+  });
+
+  it('with "clause" rules VADER scores the text with the same negations ("no" shown as "not")', () => {
+    const row = (negation: 'punctuation' | 'clause') => {
+      const v = new TfidfVectorizer(config({ lexicons: ['vader'], negation })).fit(['no complaints']);
+      return Array.from(v.transformMatrix(['No complaints']).data.slice(-3));
+    };
+    expectRowClose(row('clause'), vaderFeatures('not complaints'));
+    expectRowClose(row('clause'), [0.3089, 0.693, 0]);
+    expectRowClose(row('punctuation'), [-0.5994, 0, 1]);
   });
 });

@@ -12,21 +12,24 @@ import type { Config } from './config.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { createApp, type ServiceState } from './http/app.js';
 import { BatchPredictor } from './inference/batcher.js';
-import { createMetrics, initModelSeries, type ServiceMetrics } from './metrics.js';
+import { createMetrics, exportDriftReference, initModelSeries, type ServiceMetrics } from './metrics.js';
 import { loadServingModel, type ServingModel } from './model/load.js';
 
 /** This service's version: APP_VERSION, else model-service/package.json, else "dev". */
 export const SERVICE_VERSION = getVersion(new URL('../package.json', import.meta.url));
 
 /**
- * Starts serving `model`: a micro-batching predictor whose batch times feed the inference histogram, and
- * `model_info` set to 1 for its version.
+ * Starts serving `model`: a micro-batching predictor whose batch times feed the inference histogram,
+ * `model_info` set to 1 for its version, and the drift reference gauges from its manifest (a bundle
+ * without a usable reference is served without them, with a warning when it has a broken one).
+ * @param log where to warn about an unusable reference (default: nowhere).
  */
 export function activateModel(
   state: ServiceState,
   metrics: ServiceMetrics,
   model: ServingModel,
   maxBatchSize: number,
+  log?: Logger,
 ): void {
   state.model = model;
   state.predictor = new BatchPredictor(model.bundle, maxBatchSize, ({ seconds }) =>
@@ -34,6 +37,17 @@ export function activateModel(
   );
   metrics.modelInfo.set({ model_version: model.version, lib_ml_version: LIB_ML_VERSION }, 1);
   initModelSeries(metrics, model.version);
+  const reference = exportDriftReference(metrics, model.version, model.bundle.manifest.reference);
+  if (reference.exported) {
+    log?.info({ modelVersion: model.version, ...reference }, 'drift reference exported');
+  } else if (model.bundle.manifest.reference === undefined) {
+    log?.info({ modelVersion: model.version }, 'the model has no drift reference; drift is not measured');
+  } else {
+    log?.warn(
+      { modelVersion: model.version, reason: reference.reason },
+      'the model has an unusable drift reference; drift is not measured',
+    );
+  }
 }
 
 /** A running service. */
@@ -81,7 +95,7 @@ export async function startService(
   );
 
   const ready = loadServingModel(config, log, options.registry).then((model) => {
-    activateModel(state, metrics, model, config.maxBatchSize);
+    activateModel(state, metrics, model, config.maxBatchSize, log);
     log.info({ modelVersion: model.version, loadMs: model.loadMs }, 'ready');
     return model;
   });

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClassifierConfig, TrainConfig, VectorizerConfig } from '@restaurant-sentiment/lib-ml';
+import semver from 'semver';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { PipelineError } from './errors.js';
@@ -55,6 +56,8 @@ export const paramsSchema = z.strictObject({
     char: ngram.extend({ enabled: z.boolean() }),
     sublinear_tf: z.boolean(),
     lexicons: z.array(z.enum(['afinn', 'vader'])),
+    /** Negation scope rules of lib-ml's markNegation: "punctuation" (the original) or "clause". */
+    negation: z.enum(['punctuation', 'clause']),
   }),
   train: z.strictObject({
     model: z.enum(['logistic_regression', 'mlp']),
@@ -71,6 +74,26 @@ export const paramsSchema = z.strictObject({
     folds: z.number().int().min(2),
     seed: z.number().int(),
     min_accuracy: fraction,
+    /**
+     * Champion/challenger (evaluate/champion.ts): the released model the new one is compared with on the
+     * same test + fresh rows, and the significance level of McNemar's test that publish refuses on.
+     */
+    champion: z.strictObject({
+      version: z
+        .string()
+        .min(1)
+        .refine(
+          (v) =>
+            v === 'latest' ||
+            v === 'none' ||
+            semver.valid(semver.clean(v) ?? '') !== null ||
+            semver.validRange(v) !== null,
+          'must be latest (the newest stable release), none (no comparison), a version such as 1.2.3 or a semver range such as ^1.2',
+        ),
+      alpha: z.number().gt(0).lt(1),
+    }),
+    /** Behavioural suite (evaluate/behavioural.ts): evaluate fails when a capability's pass rate is below this; null = off. */
+    behavioural: z.strictObject({ min_pass_rate: fraction.nullable() }),
   }),
   publish: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
@@ -144,6 +167,7 @@ export function vectorizerConfig(p: Params): VectorizerConfig {
       : null,
     sublinearTf: p.vectorizer.sublinear_tf,
     lexicons: p.vectorizer.lexicons,
+    negation: p.vectorizer.negation,
   };
 }
 

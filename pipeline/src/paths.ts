@@ -11,6 +11,8 @@ export const PATHS = {
   training: 'models/training.json',
   /** Which model (weights sha256) and data the current metrics.json describes. */
   evaluated: 'reports/evaluated.json',
+  /** The evaluated model's drift reference (held-out test split), which publish puts in the manifest. */
+  reference: 'reports/reference.json',
   history: 'reports/train_history.csv',
   metrics: 'metrics.json',
   plots: 'reports/plots',

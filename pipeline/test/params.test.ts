@@ -11,6 +11,7 @@ describe('params', () => {
       char: { ngramRange: [2, 5], maxFeatures: 20000, minDf: 2 },
       sublinearTf: true,
       lexicons: ['afinn', 'vader'],
+      negation: 'clause',
     });
     expect(classifierConfig(p)).toEqual({
       type: 'logistic_regression',
@@ -67,7 +68,7 @@ describe('params', () => {
     const p = structuredClone(await realParams()) as unknown as {
       prepare: { feedback: Record<string, unknown> };
     };
-    expect(p.prepare.feedback).toEqual({ enabled: false, dir: 'feedback' });
+    expect(p.prepare.feedback).toEqual({ enabled: true, dir: 'feedback' });
     p.prepare.feedback.path = 'feedback/feedback.jsonl';
     delete p.prepare.feedback.dir;
     expect(() => parseParams(p)).toThrow(
@@ -77,5 +78,55 @@ describe('params', () => {
     );
     p.prepare.feedback = { enabled: true, dir: '' };
     expect(() => parseParams(p)).toThrow('prepare.feedback.dir: Too small');
+  });
+
+  it('takes the champion as latest, none, a version or a range, and alpha in (0, 1)', async () => {
+    const p = structuredClone(await realParams()) as unknown as {
+      evaluate: { champion: { version: unknown; alpha: unknown } };
+    };
+    expect(p.evaluate.champion).toEqual({ version: 'latest', alpha: 0.05 });
+    for (const version of ['none', '1.2.3', 'v1.2.3', '^1.2', '>=1.0 <2']) {
+      p.evaluate.champion = { version, alpha: 0.01 };
+      expect(parseParams(p).evaluate.champion).toEqual({ version, alpha: 0.01 });
+    }
+    p.evaluate.champion = { version: 'newest', alpha: 0 };
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - evaluate.champion.version: must be latest (the newest stable release), none (no comparison), a version such as 1.2.3 or a semver range such as ^1.2\n' +
+        '  - evaluate.champion.alpha: Too small: expected number to be >0',
+    );
+    // YAML reads an unquoted 1.0 as a number.
+    p.evaluate.champion = { version: 1.0, alpha: 1 };
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - evaluate.champion.version: Invalid input: expected string, received number\n' +
+        '  - evaluate.champion.alpha: Too big: expected number to be <1',
+    );
+  });
+
+  it('takes vectorizer.negation as punctuation or clause, and an optional behavioural gate in [0, 1]', async () => {
+    const p = structuredClone(await realParams()) as unknown as {
+      vectorizer: { negation: unknown };
+      evaluate: { behavioural: { min_pass_rate: unknown } };
+    };
+    expect(p.evaluate.behavioural).toEqual({ min_pass_rate: null });
+    p.vectorizer.negation = 'punctuation';
+    p.evaluate.behavioural.min_pass_rate = 0.75;
+    expect(vectorizerConfig(parseParams(p)).negation).toBe('punctuation');
+    expect(parseParams(p).evaluate.behavioural).toEqual({ min_pass_rate: 0.75 });
+    p.vectorizer.negation = 'sentence';
+    p.evaluate.behavioural.min_pass_rate = 1.5;
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - vectorizer.negation: Invalid option: expected one of "punctuation"|"clause"\n' +
+        '  - evaluate.behavioural.min_pass_rate: Too big: expected number to be <=1',
+    );
+    delete (p as { vectorizer: Record<string, unknown> }).vectorizer.negation;
+    p.evaluate.behavioural = {} as never;
+    expect(() => parseParams(p)).toThrow(
+      'params.yaml: invalid params:\n' +
+        '  - vectorizer.negation: Invalid option: expected one of "punctuation"|"clause"\n' +
+        '  - evaluate.behavioural.min_pass_rate: missing',
+    );
   });
 });

@@ -84,7 +84,15 @@ describe('pipeline on the real dataset', () => {
     const metrics = await evaluate(ws.ctx);
     const bytes = await readFile(path.join(ws.root, 'metrics.json'));
     expect(JSON.parse(bytes.toString())).toEqual(metrics);
-    expect(Object.keys(metrics)).toEqual(['test', 'cross_validation', 'fresh', 'out_of_domain']);
+    expect(Object.keys(metrics)).toEqual([
+      'test',
+      'cross_validation',
+      'fresh',
+      'out_of_domain',
+      'champion',
+      'behavioural',
+    ]);
+    expect(metrics.champion?.verdict).toBe('no_champion'); // no release yet
     expect(Object.keys(metrics.test)).toEqual([
       'rows',
       'class_counts',
@@ -164,7 +172,17 @@ describe('pipeline on the real dataset', () => {
 
     expect((await publish(ws.ctx)).created).toBe(false);
 
-    const other = { ...ws.ctx, params: { ...ws.ctx.params, train: { ...ws.ctx.params.train, seed: 2 } } };
+    // Another seed gives another model, which the champion gate may refuse or let through depending on
+    // McNemar's test (test/champion.test.ts tests that gate); compare with no champion here to check the
+    // immutable releases alone.
+    const other = {
+      ...ws.ctx,
+      params: {
+        ...ws.ctx.params,
+        train: { ...ws.ctx.params.train, seed: 2 },
+        evaluate: { ...ws.ctx.params.evaluate, champion: { version: 'none', alpha: 0.05 } },
+      },
+    };
     await train(other);
     // metrics.json still describes the seed-1 model: publishing the new one now would mislabel it.
     await expect(publish(other)).rejects.toThrow(

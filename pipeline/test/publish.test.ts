@@ -12,7 +12,7 @@ import { describe, expect, it } from '@jest/globals';
 import { sha256Hex } from '../src/data/raw.js';
 import { PipelineError } from '../src/errors.js';
 import type { EvaluatedRecord, GateOutcome } from '../src/stages/evaluate.js';
-import { describeWriteError, publish } from '../src/stages/publish.js';
+import { describeWriteError, publish, requireBehaviouralGatePassed } from '../src/stages/publish.js';
 import { createWorkspace, REPO_ROOT } from './workspace.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -41,8 +41,8 @@ function runPublishCli(
 }
 
 /**
- * A workspace as evaluate leaves it: model files, stats.json, metrics.json and reports/evaluated.json
- * with the given gate outcome (null: a record without one, as older pipelines wrote).
+ * A workspace as evaluate leaves it: model files, stats.json, metrics.json, reports/reference.json and
+ * reports/evaluated.json with the given gate outcome (null: a record without one, as older pipelines wrote).
  */
 async function evaluatedWorkspace(gate: GateOutcome | null, minAccuracy = 0.8) {
   const ws = await createWorkspace({ evaluate: { min_accuracy: minAccuracy } });
@@ -66,6 +66,22 @@ async function evaluatedWorkspace(gate: GateOutcome | null, minAccuracy = 0.8) {
     ...(gate ? { metrics_sha256: sha256Hex(Buffer.from(metrics)), gate } : {}),
   };
   await writeFile(at('reports/evaluated.json'), JSON.stringify(record));
+  // The drift reference evaluate writes next to it (pipeline/test/reference.test.ts tests its handling).
+  const bins = (n: number, buckets: number[]) => ({
+    buckets,
+    counts: [n, ...buckets.slice(1).map(() => 0)],
+    excluded: 0,
+  });
+  const reference = {
+    dataset: 'test',
+    rows: 2,
+    predictionScore: bins(2, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]),
+    oovRate: bins(2, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1]),
+  };
+  await writeFile(
+    at('reports/reference.json'),
+    JSON.stringify({ weights_sha256: sha256Hex(weights), reference, distances: {} }),
+  );
   return ws;
 }
 
@@ -160,6 +176,57 @@ describe('publish and the accuracy gate', () => {
     } finally {
       await ws.cleanup();
     }
+  });
+});
+
+describe('publish and the behavioural gate', () => {
+  const ctxWith = (minPassRate: number | null) =>
+    ({ params: { evaluate: { behavioural: { min_pass_rate: minPassRate } } } }) as unknown as Parameters<
+      typeof requireBehaviouralGatePassed
+    >[0];
+  const failed = {
+    behavioural: {
+      min_pass_rate: 0.8,
+      passed: false,
+      failing: [
+        { capability: 'negation', pass_rate: 0.631 },
+        { capability: 'negated_negative', pass_rate: 0.5 },
+      ],
+    },
+  };
+
+  it('refuses a model whose behavioural gate failed, naming the capabilities and their pass rates', () => {
+    expect(() => requireBehaviouralGatePassed(ctxWith(0.8), failed)).toThrow(
+      new PipelineError(
+        'publish refused: behavioural gate failed: pass rate below evaluate.behavioural.min_pass_rate 0.8: negation 0.631, negated_negative 0.5',
+      ),
+    );
+  });
+
+  it('refuses when min_pass_rate changed since evaluate ran, or a gate is asked of an older record', () => {
+    const passedAt = (rate: number | null) => ({
+      behavioural: { min_pass_rate: rate, passed: true, failing: [] },
+    });
+    expect(() => requireBehaviouralGatePassed(ctxWith(0.9), passedAt(0.5))).toThrow(
+      'publish refused: evaluate.behavioural.min_pass_rate is 0.9 but was 0.5 when evaluate ran; run the evaluate stage before publish',
+    );
+    expect(() => requireBehaviouralGatePassed(ctxWith(0.9), {})).toThrow(
+      'publish refused: reports/evaluated.json records no behavioural gate but evaluate.behavioural.min_pass_rate is 0.9; run the evaluate stage before publish',
+    );
+  });
+
+  it('passes a passed gate at the current rate, the gate off, and an older record with the gate off', () => {
+    expect(
+      requireBehaviouralGatePassed(ctxWith(0.5), {
+        behavioural: { min_pass_rate: 0.5, passed: true, failing: [] },
+      }),
+    ).toBeUndefined();
+    expect(
+      requireBehaviouralGatePassed(ctxWith(null), {
+        behavioural: { min_pass_rate: null, passed: true, failing: [] },
+      }),
+    ).toBeUndefined();
+    expect(requireBehaviouralGatePassed(ctxWith(null), {})).toBeUndefined();
   });
 });
 

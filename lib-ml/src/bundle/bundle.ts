@@ -12,6 +12,7 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import semver from 'semver';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { DriftReference } from '../drift/reference.js';
 import { TfidfVectorizer } from '../vectorizer/tfidf.js';
 import { compatibleRange, LIB_ML_VERSION } from '../version.js';
 import { BundleFileError, ChecksumMismatchError, IncompatibleBundleError } from './errors.js';
@@ -55,6 +56,12 @@ export interface BundleManifest {
   dataset: { source: string; sha256: string; rows: Record<string, number> };
   /** Evaluation metrics (metrics.json). */
   metrics: Record<string, unknown>;
+  /**
+   * Distribution of prediction scores and OOV rates on the held-out set, for drift monitoring
+   * (../drift/reference.ts). Absent in bundles published before it existed; model-service then exports
+   * no reference. Not checked by {@link readManifest}: use `parseDriftReference`.
+   */
+  reference?: DriftReference;
   /** Every other file of the bundle → its digest. */
   files: Record<string, FileDigest>;
 }

@@ -5,7 +5,8 @@
  *   in microblogs", 2011), as shipped by the `sentiment` npm package in `languages/en/labels.json`
  *   (3382 entries scored -5..+5). Scored over negation-marked words: a `NOT_` word counts negated.
  * - "vader": VADER (Hutto & Gilbert, "VADER: A Parsimonious Rule-based Model for Sentiment Analysis of
- *   Social Media Text", ICWSM 2014) over the normalized text, computed by ./vader.ts (the `vader-sentiment`
+ *   Social Media Text", ICWSM 2014) over the normalized text (`analyze(text).vaderText`: with the "clause"
+ *   negation rules, inert negation words removed and negators VADER lacks shown as "not"), computed by ./vader.ts (the `vader-sentiment`
  *   package's rules and lexicon, same scores, ~9× faster); it handles boosters ("very"), "but" clauses
  *   and its own negation rules.
  */
@@ -75,6 +76,6 @@ export function vaderFeatures(normalized: string): number[] {
  */
 export function lexiconFeatures(analysis: TextAnalysis, lexicons: readonly LexiconName[]): number[] {
   return lexicons.flatMap((name) =>
-    name === 'afinn' ? afinnFeatures(analysis.words) : vaderFeatures(analysis.normalized),
+    name === 'afinn' ? afinnFeatures(analysis.words) : vaderFeatures(analysis.vaderText),
   );
 }

@@ -7,14 +7,31 @@
  * vectorizers would. Lexicon features (see ./lexicon.ts) are appended after the two blocks unscaled.
  *
  * Character n-grams are taken from the negation-marked words (`NOT_good` yields " NOT_", "_goo", ...), so
- * they carry negation too.
+ * they carry negation too. With the `"clause"` negation rules a negated word contributes only the marker
+ * `NOT_` to the character block: its own letters would otherwise add the polarity of the un-negated word
+ * ("not bad" would count the n-grams of "bad"), while the word block keeps `NOT_bad`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { analyze, type TextAnalysis } from '../text/preprocess.js';
+import {
+  analyze,
+  NEGATION_PREFIX,
+  NEGATION_SCOPES,
+  type NegationScope,
+  type TextAnalysis,
+} from '../text/preprocess.js';
 import { LEXICON_FEATURES, lexiconFeatures, type LexiconName } from './lexicon.js';
 
-/** Serialization format of {@link TfidfVectorizer.toJSON}; bumped on any incompatible change. */
-export const VECTORIZER_FORMAT_VERSION = 1;
+/**
+ * Newest serialization format of {@link TfidfVectorizer.toJSON}; bumped on any change that an older lib-ml
+ * would read wrongly. Version 1: no `negation` setting ("punctuation" rules). Version 2: `config.negation`
+ * may be "clause". A vectorizer is written with the lowest version that describes it (see
+ * {@link formatVersionFor}), so bundles with the original rules stay readable by older lib-ml, and older
+ * lib-ml refuses a "clause" vectorizer instead of serving it with the wrong rules.
+ */
+export const VECTORIZER_FORMAT_VERSION = 2;
+
+/** The format versions {@link TfidfVectorizer.fromJSON} reads. */
+export const SUPPORTED_VECTORIZER_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** Settings of one n-gram block. */
 export interface NgramConfig {
@@ -35,6 +52,16 @@ export interface VectorizerConfig {
   sublinearTf: boolean;
   /** Lexicon features to append, in this order (3 columns each); [] for none. */
   lexicons: LexiconName[];
+  /**
+   * Negation scope rules (see lib-ml's negationRoles); absent = "punctuation", the only rules of format
+   * version 1 (so a vectorizer.json written before this setting existed is served as it was trained).
+   */
+  negation?: NegationScope;
+}
+
+/** The lowest vectorizer.json format version that describes `config` (1, or 2 for "clause" negation). */
+export function formatVersionFor(config: VectorizerConfig): number {
+  return (config.negation ?? 'punctuation') === 'punctuation' ? 1 : 2;
 }
 
 /** A dense row-major float32 matrix: `data[r * columns + c]`; `data.length === rows * columns`. */
@@ -192,9 +219,9 @@ const CHAR_CACHE_WORDS = 50_000;
 function assertVectorizerJSON(json: unknown): asserts json is VectorizerJSON {
   const j = json as Partial<VectorizerJSON> | null;
   if (!j || typeof j !== 'object') throw new VectorizerStateError('vectorizer JSON is not an object');
-  if (j.formatVersion !== VECTORIZER_FORMAT_VERSION) {
+  if (!SUPPORTED_VECTORIZER_FORMAT_VERSIONS.includes(j.formatVersion as number)) {
     throw new VectorizerStateError(
-      `vectorizer format version ${String(j.formatVersion)} is not supported (this lib-ml reads version ${VECTORIZER_FORMAT_VERSION})`,
+      `vectorizer format version ${String(j.formatVersion)} is not supported (this lib-ml reads versions ${SUPPORTED_VECTORIZER_FORMAT_VERSIONS.join(' and ')})`,
     );
   }
   const blockOk = (b: unknown): boolean => {
@@ -213,6 +240,17 @@ function assertVectorizerJSON(json: unknown): asserts json is VectorizerJSON {
   }
   if ((j.config.char === null) !== (j.char === null)) {
     throw new VectorizerStateError('vectorizer JSON is malformed: config.char and the char block disagree');
+  }
+  const negation = j.config.negation;
+  if (negation !== undefined && !NEGATION_SCOPES.includes(negation)) {
+    throw new VectorizerStateError(
+      `vectorizer JSON has negation rules "${String(negation)}" that this lib-ml does not know (it knows ${NEGATION_SCOPES.join(', ')})`,
+    );
+  }
+  if (j.formatVersion! < formatVersionFor(j.config)) {
+    throw new VectorizerStateError(
+      `vectorizer JSON is malformed: negation rules "${String(negation)}" need format version ${formatVersionFor(j.config)}, not ${j.formatVersion}`,
+    );
   }
 }
 
@@ -262,7 +300,7 @@ export class TfidfVectorizer {
    */
   fit(texts: readonly string[]): this {
     if (texts.length === 0) throw new VectorizerStateError('cannot fit a vectorizer on zero texts');
-    const analyses = texts.map(analyze);
+    const analyses = texts.map((text) => this.analyze(text));
     this.word = fitBlock(
       analyses.map((a) => wordNgrams(a.tokens, this.config.word.ngramRange)),
       this.config.word,
@@ -270,7 +308,7 @@ export class TfidfVectorizer {
     const charConfig = this.config.char;
     this.char = charConfig
       ? fitBlock(
-          analyses.map((a) => charNgrams(a.words, charConfig.ngramRange)),
+          analyses.map((a) => charNgrams(this.charWords(a), charConfig.ngramRange)),
           charConfig,
         )
       : null;
@@ -296,7 +334,7 @@ export class TfidfVectorizer {
    */
   transformSparse(texts: readonly string[]): SparseRow[] {
     this.assertFitted();
-    return texts.map((text) => this.vectorize(analyze(text)));
+    return texts.map((text) => this.vectorize(this.analyze(text)));
   }
 
   /**
@@ -317,7 +355,7 @@ export class TfidfVectorizer {
   toJSON(): VectorizerJSON {
     this.assertFitted();
     return {
-      formatVersion: VECTORIZER_FORMAT_VERSION,
+      formatVersion: formatVersionFor(this.config),
       config: this.config,
       nDocuments: this.nDocuments,
       word: this.word!,
@@ -339,6 +377,25 @@ export class TfidfVectorizer {
     return v;
   }
 
+  /** The negation scope rules this vectorizer applies ("punctuation" when its config has none). */
+  get negationScope(): NegationScope {
+    return this.config.negation ?? 'punctuation';
+  }
+
+  /**
+   * Preprocesses one text the way this vectorizer does (lib-ml's `analyze` with {@link negationScope}):
+   * use it, not `analyze(text)`, to look at the tokens a fitted vectorizer counts.
+   */
+  analyze(text: string): TextAnalysis {
+    return analyze(text, this.negationScope);
+  }
+
+  /** The words whose char n-grams are counted: `a.words`, with "clause" rules negated words as the bare marker. */
+  private charWords(a: TextAnalysis): readonly string[] {
+    if (this.negationScope === 'punctuation') return a.words;
+    return a.words.map((w) => (w.startsWith(NEGATION_PREFIX) ? NEGATION_PREFIX : w));
+  }
+
   /** Sparse features of one analyzed text (see {@link transformSparse}). */
   private vectorize(a: TextAnalysis): SparseRow {
     const { sublinearTf } = this.config;
@@ -349,7 +406,7 @@ export class TfidfVectorizer {
     let offset = this.word!.vocabulary.length;
     if (this.char && this.config.char) {
       const charCounts = new Map<number, number>();
-      for (const word of a.words) {
+      for (const word of this.charWords(a)) {
         for (const column of this.charColumns(word))
           charCounts.set(column, (charCounts.get(column) ?? 0) + 1);
       }

@@ -2,7 +2,7 @@
  * The model-service HTTP API (Express 5). Every error is answered as JSON `{error, detail}` with a 4xx/5xx
  * status; nothing a client sends can crash the process.
  */
-import { LIB_ML_VERSION, type Prediction } from '@restaurant-sentiment/lib-ml';
+import { LIB_ML_VERSION, oovRates, type Prediction } from '@restaurant-sentiment/lib-ml';
 import {
   HttpError,
   jsonErrorHandler,
@@ -87,25 +87,32 @@ export function createApp(deps: AppDeps): express.Express {
     return { model: state.model, predictor: state.predictor };
   };
 
-  const record = (model: ServingModel, predictions: Prediction[]) =>
-    predictions.map((p) => {
-      metrics.predictions.inc({ sentiment: p.sentiment, model_version: model.version });
+  /** Counts `predictions` of `texts` (same order) in the metrics; returns the answers. */
+  const record = (model: ServingModel, texts: readonly string[], predictions: Prediction[]) => {
+    const labels = { model_version: model.version };
+    // Drift: the share of each text's words the model does not know (a text without words has none).
+    for (const rate of oovRates(model.bundle.vectorizer, texts)) {
+      if (rate !== null) metrics.inputOovRatio.observe(labels, rate);
+    }
+    return predictions.map((p) => {
+      metrics.predictions.inc({ sentiment: p.sentiment, ...labels });
       // "unknown" has no score: it is counted above, and kept out of the score histogram.
-      if (p.score !== null) metrics.predictionScore.observe({ model_version: model.version }, p.score);
+      if (p.score !== null) metrics.predictionScore.observe(labels, p.score);
       return { ...p, modelVersion: model.version };
     });
+  };
 
   app.post('/predict', async (req, res) => {
     const { text } = parseBody(predictRequest, req.body);
     const { model, predictor } = ready();
-    const [p] = record(model, await predictor.predict([text]));
+    const [p] = record(model, [text], await predictor.predict([text]));
     res.json(p);
   });
 
   app.post('/predict/batch', async (req, res) => {
     const { texts } = parseBody(batchRequest, req.body);
     const { model, predictor } = ready();
-    res.json(record(model, await predictor.predict(texts)));
+    res.json(record(model, texts, await predictor.predict(texts)));
   });
 
   app.post('/feedback', async (req, res) => {

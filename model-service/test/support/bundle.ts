@@ -1,6 +1,7 @@
 /**
  * Test model bundles: a small logistic regression trained on the first 300 Yelp reviews (about a second),
- * written as a release folder `model-v<version>/` like the pipeline's publish stage does.
+ * written as a release folder `model-v<version>/` like the pipeline's publish stage does, with the drift
+ * reference measured on the next 300 (held-out) reviews, as the pipeline measures it on its test split.
  */
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -8,23 +9,39 @@ import path from 'node:path';
 import {
   buildClassifier,
   initBackend,
+  measureDriftReference,
   saveModelArtifacts,
   TfidfVectorizer,
   trainClassifier,
   writeManifest,
+  type DriftReference,
   type Predictor,
 } from '@restaurant-sentiment/lib-ml';
 
 const require = createRequire(import.meta.url);
+
+/** Rows of the `sentiment` package's Yelp reviews: the test predictor trains on [0, 300). */
+export const TRAIN_ROWS: readonly [number, number] = [0, 300];
+/** The held-out rows the test releases' drift reference is measured on. */
+export const REFERENCE_ROWS: readonly [number, number] = [300, 600];
+
+/** Texts of the `sentiment` package's Yelp reviews in [from, to). */
+export function yelpTexts([from, to]: readonly [number, number]): string[] {
+  return (require('sentiment/test/fixtures/yelp.json') as Array<{ text: string }>)
+    .slice(from, to)
+    .map((r) => r.text);
+}
+
 let trained: Promise<Predictor> | null = null;
+/** The test predictor's drift reference (measured once per test file). */
+let testReference: DriftReference | undefined;
 
 /** The shared test predictor (trained once per test file). */
 export function testPredictor(): Promise<Predictor> {
   trained ??= (async () => {
     await initBackend('wasm');
     const rows: Array<{ text: string; class: 0 | 1 }> = require('sentiment/test/fixtures/yelp.json').slice(
-      0,
-      300,
+      ...TRAIN_ROWS,
     );
     const vectorizer = new TfidfVectorizer({
       word: { ngramRange: [1, 2], maxFeatures: 5000, minDf: 1 },
@@ -56,7 +73,8 @@ export function testPredictor(): Promise<Predictor> {
 export async function writeTestRelease(registryDir: string, version: string): Promise<string> {
   const dir = path.join(registryDir, `model-v${version}`);
   await mkdir(dir, { recursive: true });
-  await saveModelArtifacts(dir, await testPredictor());
+  const predictor = await testPredictor();
+  await saveModelArtifacts(dir, predictor);
   await writeManifest(dir, {
     name: 'restaurant-sentiment',
     version,
@@ -64,6 +82,11 @@ export async function writeTestRelease(registryDir: string, version: string): Pr
     params: {},
     dataset: { source: 'test', sha256: '0'.repeat(64), rows: { train: 300 } },
     metrics: {},
+    reference: (testReference ??= measureDriftReference(
+      predictor,
+      yelpTexts(REFERENCE_ROWS),
+      'yelp rows 300-599',
+    )),
   });
   return dir;
 }

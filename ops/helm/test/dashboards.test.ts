@@ -93,6 +93,8 @@ const EXPECTED_PANELS: Record<string, Array<[string, string]>> = {
     ['timeseries', 'Prediction mix'],
     ['timeseries', 'Median positive score'],
     ['heatmap', 'Score distribution of $version'],
+    ['row', 'Drift'],
+    ['timeseries', 'Drift from the model’s held-out reference'],
     ['row', 'Inference'],
     ['timeseries', 'Inference time p50 / p95 / p99'],
     ['row', 'Feedback'],
@@ -536,6 +538,8 @@ describe('dashboard models', () => {
       'up',
       'version:feedback:rate1h',
       'version:feedback_wrong:ratio_rate1h',
+      'version:model_input_oov_ratio:js_distance',
+      'version:model_prediction_score:js_distance',
       'version:model_prediction_score_bucket:rate5m',
       'version:model_predictions:share_rate5m',
       'version_variant:people_page_views:rate1h',
@@ -563,6 +567,10 @@ describe('dashboard models', () => {
     ]);
     expect(exprs(panel('rs-model', 'Feedback agreement'))).toEqual([
       '1 - version:feedback_wrong:ratio_rate1h{namespace="$namespace"}',
+    ]);
+    expect(exprs(panel('rs-model', 'Drift from the model’s held-out reference'))).toEqual([
+      'version:model_prediction_score:js_distance{namespace="$namespace"}',
+      'version:model_input_oov_ratio:js_distance{namespace="$namespace"}',
     ]);
     expect(exprs(panel('rs-model', 'Inference time p50 / p95 / p99'))[1]).toBe(
       'histogram_quantile(0.95, sum by (version, le) (rate(model_inference_duration_seconds_bucket{namespace="$namespace"}[$__rate_interval])))',
@@ -670,7 +678,7 @@ describe('dashboardQueries', () => {
       0,
     );
     expect(queries).toHaveLength(targets);
-    expect(targets).toBe(48);
+    expect(targets).toBe(50);
     expect(new Set(queries.map((q) => q.dashboard))).toEqual(
       new Set(['rs-service-overview', 'rs-model', 'rs-experiment', 'rs-canary']),
     );

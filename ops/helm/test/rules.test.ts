@@ -69,6 +69,8 @@ const ALERTS = [
   'CanaryLatencyWorse',
   'HighErrorRatio',
   'HighLatencyP95',
+  'ModelInputDrift',
+  'ModelPredictionDrift',
   'ScrapeTargetMissing',
   'ServiceDown',
   'ServiceNotReady',
@@ -153,7 +155,8 @@ describe('PrometheusRule restaurant-sentiment', () => {
       .flatMap((group) => group.rules)
       .filter((rule) => rule.record)
       .flatMap((rule) => rule.expr.match(/sum by \([^)]*\)/g) ?? []);
-    expect(aggregations.length).toBe(10);
+    // 10 before the drift rules; each bin-share rule has two per bin but the first, and its count's.
+    expect(aggregations.length).toBe(10 + (1 + 9 * 2 + 1) + (1 + 8 * 2 + 1) + 2 * 2);
     for (const aggregation of aggregations)
       expect(aggregation).toMatch(/^sum by \(namespace, component, version[,)]/);
   });
@@ -220,6 +223,11 @@ describe('PrometheusRule restaurant-sentiment', () => {
         '      canaryErrorRatioMargin: 0.01',
         '      canaryLatencyFactor: 2',
         '      canaryMinRequestRate: 0.5',
+        '    drift:',
+        '      window: 30m',
+        '      distance: 0.25',
+        '      for: 10m',
+        '      minObservations: 500',
         '',
       ].join('\n'),
     );
@@ -265,6 +273,29 @@ describe('PrometheusRule restaurant-sentiment', () => {
         'component_version:http_requests:rate5m{namespace="restaurant-sentiment", version!="blue"} >= 0.5',
       ].join('\n'),
     );
+    expect(alertExpr(custom, 'ModelInputDrift')).toBe(
+      [
+        'version:model_input_oov_ratio:js_distance{namespace="restaurant-sentiment"} > 0.25',
+        'and on (namespace, component, version, model_version)',
+        'sum by (namespace, component, version, model_version) (increase(model_input_oov_ratio_count{namespace="restaurant-sentiment", component="model-service"}[30m])) >= 500',
+      ].join('\n'),
+    );
+    expect(alertExpr(custom, 'ModelPredictionDrift')).toBe(
+      [
+        'version:model_prediction_score:js_distance{namespace="restaurant-sentiment"} > 0.25',
+        'and on (namespace, component, version, model_version)',
+        'sum by (namespace, component, version, model_version) (increase(model_prediction_score_count{namespace="restaurant-sentiment", component="model-service"}[30m])) >= 500',
+      ].join('\n'),
+    );
+    const drift = alertRules(custom).filter((r) => r.alert.endsWith('Drift'));
+    expect(drift.map((r) => r.for)).toEqual(['10m', '10m']);
+    for (const record of [
+      'version:model_prediction_score_bin:share',
+      'version:model_input_oov_ratio_bin:share',
+    ]) {
+      const expr = custom.groups.flatMap((g) => g.rules).find((r) => r.record === record)?.expr ?? '';
+      expect([record, expr.match(/\[\w+\]/g)?.every((w) => w === '[30m]')]).toEqual([record, true]);
+    }
     expect(alertExpr(custom, 'ScrapeTargetMissing')).toBe(
       [
         'absent(up{namespace="restaurant-sentiment", component="app", version="blue"})',
@@ -300,7 +331,7 @@ describe('PrometheusRule restaurant-sentiment', () => {
     const objects = await renderChart({ namespace: 'shop', valuesFiles: caseFile('shadow') });
     const shop = ruleFileOf(findObject(objects, 'PrometheusRule', 'restaurant-sentiment'));
     const rules = shop.groups.flatMap((group) => group.rules);
-    expect(rules.length).toBe(26);
+    expect(rules.length).toBe(32);
     const unscoped: string[] = [];
     let selectors = 0;
     for (const rule of rules) {
@@ -312,7 +343,8 @@ describe('PrometheusRule restaurant-sentiment', () => {
       }
     }
     expect(unscoped).toEqual([]);
-    expect(selectors).toBe(47);
+    // 47 before the drift rules; they add 20 + 18 (bin shares), 2 × 8 (distances) and 2 × 2 (alerts).
+    expect(selectors).toBe(47 + 20 + 18 + 2 * 8 + 2 * 2);
   });
 
   it('finds the vector selectors of an expression, with or without matchers', () => {
@@ -364,7 +396,7 @@ describe('PrometheusRule restaurant-sentiment', () => {
 
   itWithPromtool('is a valid Prometheus rule file (promtool check rules)', async () => {
     const result = await promtool(['check', 'rules', RULES_FILE_NAME], dir);
-    expect(result).toEqual({ code: 0, output: `Checking ${RULES_FILE_NAME}\n  SUCCESS: 23 rules found\n\n` });
+    expect(result).toEqual({ code: 0, output: `Checking ${RULES_FILE_NAME}\n  SUCCESS: 29 rules found\n\n` });
   });
 
   itWithPromtool('is valid for every values case of the chart tests (promtool check rules)', async () => {
@@ -395,6 +427,7 @@ describe('PrometheusRule restaurant-sentiment', () => {
       'alerts-namespaces.test.yaml',
       'alerts-shadow.test.yaml',
       'alerts-traffic.test.yaml',
+      'drift.test.yaml',
       'recording.test.yaml',
     ];
 

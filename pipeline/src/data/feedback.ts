@@ -116,29 +116,33 @@ async function listFeedbackFiles(dir: string): Promise<string[] | null> {
   }
 }
 
+/** One `feedback*.jsonl` file as read. */
+export interface FeedbackFile {
+  /** File name inside the folder. */
+  name: string;
+  /** The file's content (UTF-8). */
+  content: string;
+}
+
 /**
- * Reads every `feedback*.jsonl` file of a feedback folder. If model-service rotates a file while it is
- * being read (a file vanishes, or the listing changes), the whole folder is read again, up to 5 times.
+ * Reads the content of every `feedback*.jsonl` file of a feedback folder, as one consistent listing: if
+ * model-service rotates a file while it is being read (a file vanishes, or the listing changes), the whole
+ * folder is read again, up to 5 times.
  *
  * @param dir the feedback folder (absolute).
- * @returns the records ordered oldest first; a missing folder gives `found: false` and no records.
+ * @returns the files sorted by name, or null when the folder does not exist.
  * @throws PipelineError when the folder or a file cannot be read (other than vanishing mid-read), or when
  *   the folder changed during each of 5 attempts.
  */
-export async function readFeedbackDir(dir: string): Promise<FeedbackRead> {
+export async function readFeedbackFiles(dir: string): Promise<FeedbackFile[] | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const files = await listFeedbackFiles(dir);
-    if (files === null) {
-      return { found: false, files: [], lines: 0, records: [], rejected: emptyRejected() };
-    }
-    const rejected = emptyRejected();
-    const records: FeedbackRecord[] = [];
-    let lines = 0;
+    const names = await listFeedbackFiles(dir);
+    if (names === null) return null;
+    const files: FeedbackFile[] = [];
     let vanished = false;
-    for (const name of files) {
-      let content: string;
+    for (const name of names) {
       try {
-        content = await readFile(path.join(dir, name), 'utf8');
+        files.push({ name, content: await readFile(path.join(dir, name), 'utf8') });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
@@ -147,18 +151,37 @@ export async function readFeedbackDir(dir: string): Promise<FeedbackRead> {
         }
         throw new PipelineError(`${path.join(dir, name)}: cannot read the feedback file: ${code}`);
       }
-      const parsed = parseFeedbackLines(name, content, rejected);
-      records.push(...parsed.records);
-      lines += parsed.lines;
     }
     const again = await listFeedbackFiles(dir);
-    if (vanished || again === null || again.join('\n') !== files.join('\n')) continue;
-    return { found: true, files, lines, records: records.sort(compareFeedback), rejected };
+    if (vanished || again === null || again.join('\n') !== names.join('\n')) continue;
+    return files;
   }
   throw new PipelineError(`${dir}: the feedback folder kept changing while it was read (5 attempts)`);
 }
 
-function emptyRejected(): FeedbackRejected {
+/**
+ * Reads every `feedback*.jsonl` file of a feedback folder ({@link readFeedbackFiles}) and parses its lines.
+ *
+ * @param dir the feedback folder (absolute).
+ * @returns the records ordered oldest first; a missing folder gives `found: false` and no records.
+ * @throws PipelineError as {@link readFeedbackFiles} does.
+ */
+export async function readFeedbackDir(dir: string): Promise<FeedbackRead> {
+  const files = await readFeedbackFiles(dir);
+  if (files === null) return { found: false, files: [], lines: 0, records: [], rejected: emptyRejected() };
+  const rejected = emptyRejected();
+  const records: FeedbackRecord[] = [];
+  let lines = 0;
+  for (const { name, content } of files) {
+    const parsed = parseFeedbackLines(name, content, rejected);
+    records.push(...parsed.records);
+    lines += parsed.lines;
+  }
+  return { found: true, files: files.map((f) => f.name), lines, records: records.sort(compareFeedback), rejected };
+}
+
+/** All rejection counts at zero. */
+export function emptyRejected(): FeedbackRejected {
   return { invalid_json: 0, invalid_label: 0, empty_text: 0, invalid_time: 0 };
 }
 

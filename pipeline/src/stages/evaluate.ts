@@ -5,7 +5,9 @@
  * sentences of the same UCI collection). Every accuracy comes with the set's class counts, balanced
  * accuracy and majority-class baseline. Writes metrics.json and the plot data under reports/plots/, applies
  * the gate `evaluate.min_accuracy` to the test accuracy and records its outcome in reports/evaluated.json,
- * which publish requires to be a pass.
+ * which publish requires to be a pass. It also scores the released champion on the same test + fresh rows
+ * and records McNemar's test of the two (metrics.json and evaluated.json `champion`, evaluate/champion.ts);
+ * publish refuses a model significantly worse than the champion.
  */
 import path from 'node:path';
 import {
@@ -34,7 +36,14 @@ import {
 import { fileSha256, readRecord, requireSame } from '../lineage.js';
 import { fitPredictor } from '../model/fit.js';
 import { gateFailedMessage, type EvaluatedRecord } from '../evaluate/gate.js';
+import { championOutcome, compareWithChampion, type ChampionComparison } from '../evaluate/champion.js';
 export type { EvaluatedRecord, GateOutcome } from '../evaluate/gate.js';
+import { writeDriftReference } from '../evaluate/reference.js';
+import {
+  behaviouralGateFailedMessage,
+  runBehaviouralSuite,
+  type BehaviouralMetrics,
+} from '../evaluate/behavioural.js';
 import { PATHS } from '../paths.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
 
@@ -65,6 +74,10 @@ export interface Metrics {
     majority_baseline: number | null;
   };
   out_of_domain: Record<'amazon' | 'imdb', AccuracyMetrics>;
+  /** The champion scored on the same test + fresh rows, with McNemar's test (evaluate/champion.ts). */
+  champion?: ChampionComparison;
+  /** Pass rate per capability of the behavioural suite (evaluate/behavioural.ts). */
+  behavioural?: BehaviouralMetrics;
 }
 
 /**
@@ -143,7 +156,9 @@ function csv(header: string[], rows: ReadonlyArray<ReadonlyArray<number | string
  * Runs the evaluate stage.
  * @returns the metrics written to metrics.json.
  * @throws PipelineError when test accuracy is below evaluate.min_accuracy (after writing the metrics and
- *   the failed gate to reports/evaluated.json, so publish refuses this model).
+ *   the failed gate to reports/evaluated.json, so publish refuses this model), and likewise when a
+ *   capability of the behavioural suite passes less than evaluate.behavioural.min_pass_rate; PipelineError, before
+ *   writing anything, when evaluate.champion.version names no release or the champion cannot be loaded.
  */
 export async function evaluate(ctx: StageContext): Promise<Metrics> {
   await initBackend();
@@ -185,6 +200,11 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
     fresh: fresh.length ? scoreSet(predictor, fresh) : noFresh,
     out_of_domain: outOfDomain,
   });
+  metrics.champion = await compareWithChampion(ctx, predictor, { test, fresh });
+  // The drift reference (score and OOV-rate bins on the test split) publish stores in the manifest.
+  await writeDriftReference(ctx, predictor, { test, fresh }, weightsSha256);
+  const behavioural = await runBehaviouralSuite(predictor, ctx.params.evaluate.behavioural.min_pass_rate);
+  metrics.behavioural = roundDeep(behavioural.results);
   predictor.model.dispose();
 
   const predicted = Array.from(testScores, (s) => (s >= 0.5 ? 1 : 0));
@@ -201,6 +221,8 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
       min_accuracy: min,
       passed: metrics.test.accuracy >= min,
     },
+    champion: championOutcome(metrics.champion),
+    behavioural: behavioural.gate,
   };
   await writeFileAtomic(resolvePath(ctx, PATHS.metrics), metricsJson);
   await writeFileAtomic(resolvePath(ctx, PATHS.evaluated), JSON.stringify(record, null, 2) + '\n');
@@ -242,6 +264,7 @@ export async function evaluate(ctx: StageContext): Promise<Metrics> {
     'evaluated',
   );
   if (!record.gate.passed) throw new PipelineError(gateFailedMessage(record.gate));
+  if (!behavioural.gate.passed) throw new PipelineError(behaviouralGateFailedMessage(behavioural.gate));
   return metrics;
 }
 

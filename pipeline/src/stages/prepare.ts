@@ -61,19 +61,36 @@ export interface PrepareStats {
   feedback: FeedbackStats | null;
 }
 
-async function readRaw(ctx: StageContext): Promise<RawDataset> {
+async function readRaw(ctx: Pick<StageContext, 'params'>): Promise<RawDataset> {
   const { data, prepare } = ctx.params;
   if (data.source === 'url') return downloadTsv(data.url!, data.sha256!, prepare.invalid_rows);
   return readPackageDataset('yelp', prepare.invalid_rows);
 }
 
+/** The dataset as prepare splits it, before any feedback is merged. */
+export interface DatasetSplit {
+  raw: RawDataset;
+  /** Raw rows read, valid and invalid. */
+  rawCount: number;
+  /** Cleaned rows of the historic dump (the first data.historic_rows raw rows), file order. */
+  historic: LabelledRow[];
+  /** Cleaned rows after the historic dump: the fresh evaluation set, file order. */
+  fresh: LabelledRow[];
+  /** The seeded, stratified split of `historic` (prepare.test_size, prepare.seed). */
+  train: LabelledRow[];
+  test: LabelledRow[];
+  /** Rows dropped by cleaning: empty after normalization, and later duplicates of a text. */
+  cleaned: { empty: number; duplicates: number };
+}
+
 /**
- * Runs the prepare stage.
- * @returns the stats written to stats.json.
- * @throws PipelineError on bad raw data (per prepare.invalid_rows), an unreadable feedback folder or file
- *   (a missing folder is fine: no feedback yet), or when a split lacks a class.
+ * Reads the raw data named by params.yaml and makes prepare's split, without feedback: raw rows by
+ * position into historic and fresh, cleaned ({@link cleanRows}), then the historic rows split into train
+ * and test. Prepare and `npm run feedback:collect` (which must know the test and fresh texts) share it.
+ * @throws PipelineError on bad raw data (per prepare.invalid_rows) or data.historic_rows larger than the
+ *   raw file.
  */
-export async function prepare(ctx: StageContext): Promise<PrepareStats> {
+export async function splitDataset(ctx: Pick<StageContext, 'params'>): Promise<DatasetSplit> {
   const { data, prepare: p } = ctx.params;
   const raw = await readRaw(ctx);
   const historicLimit = data.historic_rows ?? Infinity;
@@ -93,10 +110,30 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
   const cleaned = cleanRows(tagged);
   const historic = cleaned.rows.filter((r) => !r.fresh);
   const fresh = cleaned.rows.filter((r) => r.fresh);
+  const split = stratifiedSplit(historic, p.test_size, p.seed);
+  return {
+    raw,
+    rawCount,
+    historic,
+    fresh,
+    train: split.train,
+    test: split.test,
+    cleaned: { empty: cleaned.empty, duplicates: cleaned.duplicates },
+  };
+}
+
+/**
+ * Runs the prepare stage.
+ * @returns the stats written to stats.json.
+ * @throws PipelineError on bad raw data (per prepare.invalid_rows), an unreadable feedback folder or file
+ *   (a missing folder is fine: no feedback yet), or when a split lacks a class.
+ */
+export async function prepare(ctx: StageContext): Promise<PrepareStats> {
+  const { prepare: p } = ctx.params;
   // Split the dataset first: feedback goes into training only, so the test set stays the same whatever
   // feedback arrives, and metrics stay comparable between retrains.
-  const split = stratifiedSplit(historic, p.test_size, p.seed);
-  const test = split.test;
+  const split = await splitDataset(ctx);
+  const { raw, test, fresh } = split;
   let train: LabelledRow[] = split.train;
   let feedbackStats: FeedbackStats | null = null;
   if (p.feedback.enabled) {
@@ -136,8 +173,8 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
     source: raw.file,
     sha256: raw.sha256,
     rows: {
-      raw: rawCount,
-      historic: historic.length,
+      raw: split.rawCount,
+      historic: split.historic.length,
       fresh: fresh.length,
       feedback: feedbackStats?.added ?? 0,
       train: train.length,
@@ -146,8 +183,8 @@ export async function prepare(ctx: StageContext): Promise<PrepareStats> {
     class_balance: { train: classBalance(train), test: classBalance(test), fresh: classBalance(fresh) },
     dropped: {
       ...raw.invalid,
-      empty_text: raw.invalid.empty_text + cleaned.empty,
-      duplicate: cleaned.duplicates,
+      empty_text: raw.invalid.empty_text + split.cleaned.empty,
+      duplicate: split.cleaned.duplicates,
     },
     feedback: feedbackStats,
   };

@@ -6,8 +6,10 @@
  *
  * The gate: publish refuses, before writing anything, a model whose evaluation failed
  * `evaluate.min_accuracy` (as recorded by evaluate in reports/evaluated.json) or whose test accuracy is
- * below the current `evaluate.min_accuracy`. Every route to a release (`npm run pipeline`, the stage alone,
- * `dvc repro`, `npm start`, the release workflow) runs this stage.
+ * below the current `evaluate.min_accuracy`, and a model significantly worse than the released champion
+ * by McNemar's test, or compared with another champion than evaluate.champion.version gives now (see
+ * evaluate/gate.ts requireNotWorseThanChampion). Every route to a release (`npm run pipeline`, the stage
+ * alone, `dvc repro`, `npm start`, the release workflow) runs this stage.
  */
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,10 +30,11 @@ import {
 import semver from 'semver';
 import { PipelineError } from '../errors.js';
 import { fileSha256, readRecord, requireSame } from '../lineage.js';
+import { readDriftReference } from '../evaluate/reference.js';
 import { PATHS } from '../paths.js';
 import { releaseNotes } from '../release/notes.js';
 import { isMain, resolvePath, runStageCli, type StageContext } from '../stage.js';
-import { gateFailedMessage, type EvaluatedRecord } from '../evaluate/gate.js';
+import { gateFailedMessage, requireNotWorseThanChampion, type EvaluatedRecord } from '../evaluate/gate.js';
 import type { PrepareStats } from './prepare.js';
 
 /** Outcome of {@link publish}. */
@@ -139,6 +142,62 @@ export function requireGatePassed(
       `publish refused: ${gateFailedMessage({ accuracy: gate.accuracy, min_accuracy: min })} (evaluate.min_accuracy was ${gate.min_accuracy} when evaluate ran)`,
     );
   }
+  requireBehaviouralGatePassed(ctx, evaluated);
+}
+
+/**
+ * Checks the behavioural gate evaluate recorded (evaluate.behavioural.min_pass_rate): it passed, and
+ * evaluate ran with the current min_pass_rate (the per-capability pass rates are evaluate's to judge).
+ * Records of older pipelines have no behavioural outcome; the gate was off for them.
+ * @throws PipelineError naming the failing capabilities and their pass rates, or saying to rerun
+ *   evaluate when min_pass_rate changed since it ran.
+ */
+export function requireBehaviouralGatePassed(
+  ctx: Pick<StageContext, 'params'>,
+  evaluated: Partial<EvaluatedRecord>,
+): void {
+  const current = ctx.params.evaluate.behavioural.min_pass_rate;
+  const recorded = evaluated.behavioural;
+  if (!recorded) {
+    if (current === null) return;
+    throw new PipelineError(
+      `publish refused: ${PATHS.evaluated} records no behavioural gate but evaluate.behavioural.min_pass_rate is ${current}; run the evaluate stage before publish`,
+    );
+  }
+  if (!recorded.passed) {
+    const failing = recorded.failing.map((f) => `${f.capability} ${f.pass_rate}`).join(', ');
+    throw new PipelineError(
+      `publish refused: behavioural gate failed: pass rate below evaluate.behavioural.min_pass_rate ${recorded.min_pass_rate}: ${failing}`,
+    );
+  }
+  if (recorded.min_pass_rate !== current) {
+    throw new PipelineError(
+      `publish refused: evaluate.behavioural.min_pass_rate is ${current} but was ${recorded.min_pass_rate} when evaluate ran; run the evaluate stage before publish`,
+    );
+  }
+}
+
+/**
+ * The manifest's `created` time, ISO 8601 in UTC (e.g. "2026-12-01T00:00:00.000Z"): `SOURCE_DATE_EPOCH` from
+ * the environment when set (whole seconds since 1970-01-01T00:00:00Z, the reproducible-builds.org
+ * convention, https://reproducible-builds.org/specs/source-date-epoch/), so that two runs on the same
+ * inputs write byte-identical bundles; else the current time. An empty value counts as not set.
+ * @throws PipelineError when SOURCE_DATE_EPOCH is not a whole non-negative number of seconds that a
+ *   JavaScript Date can hold (the spec asks builds to fail on a malformed value).
+ */
+export function manifestCreated(
+  env: NodeJS.ProcessEnv = process.env,
+  now: () => Date = () => new Date(),
+): string {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return now().toISOString();
+  const date = /^[0-9]+$/.test(value) ? new Date(Number(value) * 1000) : null;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new PipelineError(
+      `SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01T00:00:00Z (got "${value}")`,
+    );
+  }
+  return date.toISOString();
 }
 
 /** Error codes of a write refused because the target is not writable. */
@@ -176,8 +235,9 @@ async function exists(p: string): Promise<boolean> {
  * Runs the publish stage.
  * @param options.client the GitHub client to use (default: from the environment, see gitHubClientFromEnv).
  * @throws PipelineError, before anything is written, when the model failed the gate (see
- *   {@link requireGatePassed}) or inputs are missing or stale; PipelineError when the release exists with
- *   other model files or is corrupt, or a folder is read-only (see {@link describeWriteError});
+ *   {@link requireGatePassed}), is significantly worse than the champion or was compared with another one
+ *   (see requireNotWorseThanChampion), or inputs are missing or stale; PipelineError when the release
+ *   exists with other model files or is corrupt, or a folder is read-only (see {@link describeWriteError});
  *   MissingConfigError / ReleaseClientError from the GitHub side.
  */
 export async function publish(
@@ -185,6 +245,7 @@ export async function publish(
   options: { client?: GitHubReleaseClient } = {},
 ): Promise<PublishResult> {
   const version = publishVersion(ctx);
+  const created = manifestCreated();
   const evaluated = await readRecord<Partial<EvaluatedRecord>>(
     resolvePath(ctx, PATHS.evaluated),
     'run the evaluate stage first',
@@ -201,6 +262,8 @@ export async function publish(
   );
   const metricsSha256 = await fileSha256(resolvePath(ctx, PATHS.metrics), 'run the evaluate stage first');
   requireGatePassed(ctx, evaluated, metricsSha256);
+  await requireNotWorseThanChampion(ctx, evaluated, { version, weightsSha256 });
+  const reference = await readDriftReference(ctx, weightsSha256);
   const stats = await readRecord<PrepareStats>(resolvePath(ctx, PATHS.stats), 'run the prepare stage first');
   const metrics = await readRecord<Record<string, unknown>>(
     resolvePath(ctx, PATHS.metrics),
@@ -220,7 +283,7 @@ export async function publish(
     manifest = await writeManifest(dir, {
       name: ctx.params.publish.name,
       version,
-      created: new Date().toISOString(),
+      created,
       params: ctx.params as unknown as Record<string, unknown>,
       dataset: {
         source: stats.source,
@@ -228,6 +291,7 @@ export async function publish(
         rows: { train: stats.rows.train, test: stats.rows.test, fresh: stats.rows.fresh },
       },
       metrics,
+      reference,
     });
   }).catch((error: unknown) => {
     throw describeWriteError(error, action, `the bundle folder ${distDir}`, 'make it writable');

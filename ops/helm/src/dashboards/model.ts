@@ -1,7 +1,8 @@
 /**
  * `rs-model`: what the model does in each version: the model release served, the prediction mix, the
- * distribution of positive-class scores, inference time, and how often users agree with the prediction
- * (with the number of answers behind that share).
+ * distribution of positive-class scores, how far scores and inputs have drifted from the model's held-out
+ * reference, inference time, and how often users agree with the prediction (with the number of answers
+ * behind that share).
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
@@ -28,7 +29,7 @@ export function modelDashboard(): dashboard.Dashboard {
     uid: MODEL_UID,
     title: 'Restaurant Sentiment / Model',
     description:
-      'Per version of model-service: model release served, prediction mix, score distribution, inference time and feedback agreement.',
+      'Per version of model-service: model release served, prediction mix, score distribution, drift from the model’s reference, inference time and feedback agreement.',
     from: 'now-6h',
     variables: [versionsVariable('version', MODEL_VERSIONS_QUERY)],
     rows: [
@@ -111,6 +112,31 @@ export function modelDashboard(): dashboard.Dashboard {
             ],
             repeat: 'version',
             height: 9,
+          }),
+        ],
+      },
+      {
+        title: 'Drift',
+        panels: [
+          timeSeriesPanel({
+            title: 'Drift from the model’s held-out reference',
+            description:
+              'Jensen–Shannon distance (0 = same distribution, 1 = nothing in common) per version and model release between what model-service saw over the drift window (monitoring.prometheusRule.drift.window, 1 hour by default) and what its model gave on its held-out test reviews (the reference in its manifest): "scores" compares the positive-class scores (version:model_prediction_score:js_distance), "words" the share of unknown words per text (version:model_input_oov_ratio:js_distance). ModelPredictionDrift and ModelInputDrift fire above drift.distance (0.3). No line: the model has no reference or got no traffic in the window.',
+            unit: units.NoUnit,
+            queries: [
+              {
+                expr: `version:model_prediction_score:js_distance{${IN_NAMESPACE}}`,
+                legend: '{{version}} scores ({{model_version}})',
+              },
+              {
+                expr: `version:model_input_oov_ratio:js_distance{${IN_NAMESPACE}}`,
+                legend: '{{version}} words ({{model_version}})',
+              },
+            ],
+            min: 0,
+            max: 1,
+            decimals: 2,
+            width: 24,
           }),
         ],
       },

@@ -15,6 +15,11 @@ export const CONTRACT_RECORDING_RULES = [
   'version:model_prediction_score_bucket:rate5m',
   'version:feedback:rate1h',
   'version:feedback_wrong:ratio_rate1h',
+  // Drift (issue 11): per model version, over monitoring.prometheusRule.drift.window.
+  'version:model_prediction_score_bin:share',
+  'version:model_prediction_score:js_distance',
+  'version:model_input_oov_ratio_bin:share',
+  'version:model_input_oov_ratio:js_distance',
   'version_variant:people_page_views:rate1h',
   'version_variant:profile_clicks:rate1h',
   'version_variant:profile_clicks_per_view:ratio_rate1h',
