@@ -19,6 +19,7 @@ export default {
     '<rootDir>/app',
     '<rootDir>/ops/helm',
     '<rootDir>/ops/canary',
+    '<rootDir>/ops/cluster',
     '<rootDir>/test',
   ],
   testMatch: ['**/test/**/*.test.ts'],
