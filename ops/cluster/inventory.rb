@@ -12,6 +12,7 @@
 # RS_PROVIDER). Invalid settings exit 1 with every problem listed on stderr; bad arguments exit 2.
 
 require 'fileutils'
+require 'ipaddr'
 require 'json'
 require 'pathname'
 require 'shellwords'
@@ -31,6 +32,8 @@ module RestaurantSentiment
     SETTINGS_PATH = File.join(CLUSTER_DIR, 'settings.yaml')
     # The one vars file with every version pin (owned by the Ansible side).
     VERSIONS_PATH = File.join(REPO_ROOT, 'ops', 'ansible', 'group_vars', 'all', 'versions.yml')
+    # The cluster's Ansible variables: the pod and service networks (pod_cidr, service_cidr) come from here.
+    CLUSTER_VARS_PATH = File.join(REPO_ROOT, 'ops', 'ansible', 'group_vars', 'all', 'cluster.yml')
     PLAYBOOK_PATH = File.join(REPO_ROOT, 'ops', 'ansible', 'cluster.yml')
     ANSIBLE_CONFIG_PATH = File.join(REPO_ROOT, 'ops', 'ansible', 'ansible.cfg')
     # Git-ignored folder of generated files.
@@ -41,13 +44,24 @@ module RestaurantSentiment
     WORKER_NAME_PREFIX = 'rs-worker-'
     # Last octet of the control plane's address; worker N gets CONTROL_HOST + N.
     CONTROL_HOST = 10
+    # The default deployment (the chart with its canary and Istio sidecars, Istio, ingress-nginx,
+    # kube-prometheus-stack, Kiali, the dashboard) does not fit on one 2-CPU worker, and the control plane keeps
+    # its NoSchedule taint: at least two workers of at least MIN_WORKER_MEMORY_MB each.
+    MIN_WORKERS = 2
     MAX_WORKERS = 9
+    MIN_WORKER_MEMORY_MB = 3072
     PROVIDERS = %w[virtualbox libvirt].freeze
+    # The network each provider gives every VM's first interface (NAT), by provider: [CIDR, its name]. The
+    # host-only network must not overlap it. vagrant-libvirt's is its default management_network_address.
+    PROVIDER_NETWORKS = {
+      'virtualbox' => ['10.0.2.0/24', "VirtualBox's NAT network"],
+      'libvirt' => ['192.168.121.0/24', "vagrant-libvirt's management network"]
+    }.freeze
     # The user of the boxes; the key Vagrant inserts for it is per machine and per provider.
     SSH_USER = 'vagrant'
 
     # Resolved settings (all validated).
-    # workers: worker VMs (1..9); cpus: vCPUs per VM; memory_mb: MiB per worker; control_memory_mb: MiB of the
+    # workers: worker VMs (2..9); cpus: vCPUs per VM; memory_mb: MiB per worker; control_memory_mb: MiB of the
     # control plane; network_prefix: "a.b.c" of the private /24; provider: "virtualbox" or "libvirt".
     Settings = Struct.new(:workers, :cpus, :memory_mb, :control_memory_mb, :network_prefix, :provider,
                           keyword_init: true)
@@ -61,9 +75,15 @@ module RestaurantSentiment
 
     # Each setting: the environment variable overriding it, and its check (returns the value or nil).
     RULES = {
-      'workers' => ['RS_WORKERS', "an integer from 1 to #{MAX_WORKERS}", ->(v) { integer_in(v, 1, MAX_WORKERS) }],
+      'workers' => ['RS_WORKERS',
+                    "an integer from #{MIN_WORKERS} to #{MAX_WORKERS} (the app, Istio and monitoring do not fit on " \
+                    'one worker; the control plane runs no workloads)',
+                    ->(v) { integer_in(v, MIN_WORKERS, MAX_WORKERS) }],
       'cpus' => ['RS_CPUS', 'an integer from 2 to 32 (kubeadm needs 2 CPUs)', ->(v) { integer_in(v, 2, 32) }],
-      'memory_mb' => ['RS_MEMORY_MB', 'an integer from 1024 to 65536 (MiB)', ->(v) { integer_in(v, 1024, 65_536) }],
+      'memory_mb' => ['RS_MEMORY_MB',
+                      "an integer from #{MIN_WORKER_MEMORY_MB} to 65536 (MiB; each worker runs a share of the app, " \
+                      'Istio and monitoring)',
+                      ->(v) { integer_in(v, MIN_WORKER_MEMORY_MB, 65_536) }],
       'control_memory_mb' => ['RS_CONTROL_MEMORY_MB', 'an integer from 2048 to 65536 (MiB; kubeadm needs 1700)',
                               ->(v) { integer_in(v, 2048, 65_536) }],
       'network_prefix' => ['RS_NETWORK_PREFIX',
@@ -125,6 +145,7 @@ module RestaurantSentiment
         "#{key}: unknown setting in #{shown} (known: #{RULES.keys.join(', ')})"
       end
       values = {}
+      sources = {}
       RULES.each do |key, (variable, expected, check)|
         override = env[variable]
         if override && !override.empty?
@@ -138,13 +159,51 @@ module RestaurantSentiment
           next
         end
         values[key.to_sym] = check.call(raw)
+        sources[key.to_sym] = [raw, source]
         problems << "#{key} = #{raw.inspect} (from #{source}): must be #{expected}" if values[key.to_sym].nil?
       end
+      problems.concat(network_overlaps(values, sources)) if values[:network_prefix]
       unless problems.empty?
         raise SettingsError, "Invalid cluster settings:\n#{problems.map { |p| "  - #{p}" }.join("\n")}"
       end
 
       Settings.new(**values)
+    end
+
+    # The cluster's own networks from cluster.yml (vars_path): [[IPAddr, what it is], ...] for pod_cidr and
+    # service_cidr, which must be literal IPv4 CIDRs ("10.244.0.0/16"). Raises SettingsError otherwise.
+    def cluster_networks(vars_path = CLUSTER_VARS_PATH)
+      shown = display_path(vars_path)
+      vars = load_mapping(vars_path, 'it defines the pod and service networks (pod_cidr, service_cidr)')
+      { 'pod_cidr' => 'pod network', 'service_cidr' => 'service network' }.map do |key, what|
+        value = vars[key]
+        network = begin
+          value.is_a?(String) && value.include?('/') ? IPAddr.new(value) : nil
+        rescue IPAddr::Error
+          nil
+        end
+        unless network&.ipv4?
+          raise SettingsError, "#{key} = #{value.inspect} in #{shown}: must be an IPv4 network like \"10.244.0.0/16\""
+        end
+
+        [network, "the #{what} #{value} (#{key} in #{shown})"]
+      end
+    end
+
+    # The problems of values[:network_prefix] (a valid "a.b.c") overlapping the pod or service network of
+    # cluster.yml or the provider's NAT network (PROVIDER_NETWORKS, when values[:provider] is valid): one message
+    # per overlap, naming the value's source from sources ({key => [raw, source]}). Raises SettingsError when
+    # cluster.yml cannot be read.
+    def network_overlaps(values, sources, vars_path = CLUSTER_VARS_PATH)
+      host_only = IPAddr.new("#{values[:network_prefix]}.0/24")
+      networks = cluster_networks(vars_path)
+      nat = PROVIDER_NETWORKS[values[:provider]]
+      networks << [IPAddr.new(nat[0]), "#{nat[1]} #{nat[0]} (every VM's first interface)"] if nat
+      raw, source = sources.fetch(:network_prefix)
+      networks.select { |network, _| network.include?(host_only) || host_only.include?(network) }.map do |_, what|
+        "network_prefix = #{raw.inspect} (from #{source}): overlaps #{what}; choose another private /24, e.g. " \
+          '"192.168.56"'
+      end
     end
 
     # The box pinned in versions.yml: [name, version]. The version must be exact (digits and dots), not a

@@ -16,13 +16,15 @@
  * skipped with a warning when one is missing, failed when CI=true; the parsing tests always run.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { renderChart } from '../../helm/src/helm/render.js';
 import { toolAvailable } from '../../../test/support/system-tool.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -225,10 +227,31 @@ describe('command-like tasks', () => {
       },
       {
         file: 'roles/control_plane/tasks/main.yml',
-        name: 'Initialise the control plane (only once; admin.conf exists afterwards)',
+        name: 'Check whether kubeadm init finished (the API server serves the kube-proxy DaemonSet)',
         module: 'ansible.builtin.command',
-        guard: 'creates',
-        when: [],
+        guard: 'changed_when',
+        when: ['control_plane_admin_conf.stat.exists'],
+      },
+      {
+        file: 'roles/control_plane/tasks/main.yml',
+        name: 'Undo an unfinished kubeadm init (so that init can run again)',
+        module: 'ansible.builtin.command',
+        guard: 'changed_when',
+        when: ['control_plane_admin_conf.stat.exists and control_plane_init_check.rc != 0'],
+      },
+      {
+        file: 'roles/control_plane/tasks/main.yml',
+        name: 'Initialise the control plane (unless an earlier init finished)',
+        module: 'ansible.builtin.command',
+        guard: 'changed_when',
+        when: ['not control_plane_admin_conf.stat.exists or control_plane_init_check.rc != 0'],
+      },
+      {
+        file: 'roles/worker/tasks/main.yml',
+        name: 'Undo what an earlier, failed join left behind',
+        module: 'ansible.builtin.command',
+        guard: 'changed_when',
+        when: ['not worker_kubelet_conf.stat.exists'],
       },
       {
         file: 'roles/worker/tasks/main.yml',
@@ -247,19 +270,7 @@ describe('command-like tasks', () => {
     ]);
   });
 
-  it('kubeadm init is guarded by admin.conf and the join by kubelet.conf', () => {
-    const controlPlane = parse(
-      readFileSync(path.join(ANSIBLE, 'roles/control_plane/defaults/main.yml'), 'utf8'),
-    );
-    const init = (
-      parse(readFileSync(path.join(ANSIBLE, 'roles/control_plane/tasks/main.yml'), 'utf8')) as Task[]
-    ).find((task) => String(task.name).startsWith('Initialise the control plane')) as Task;
-    expect(init['ansible.builtin.command']).toEqual({
-      argv: ['kubeadm', 'init', '--config', '{{ control_plane_config_dir }}/kubeadm-config.yaml'],
-      creates: '{{ control_plane_admin_kubeconfig }}',
-    });
-    expect(controlPlane.control_plane_admin_kubeconfig).toBe('/etc/kubernetes/admin.conf');
-
+  it('the join is guarded by kubelet.conf, and only the token creation and the join are no_log', () => {
     const worker = parse(readFileSync(path.join(ANSIBLE, 'roles/worker/tasks/main.yml'), 'utf8')) as Task[];
     const workerDefaults = parse(readFileSync(path.join(ANSIBLE, 'roles/worker/defaults/main.yml'), 'utf8'));
     expect(worker[0]).toEqual({
@@ -268,8 +279,384 @@ describe('command-like tasks', () => {
       register: 'worker_kubelet_conf',
     });
     expect(workerDefaults.worker_kubelet_kubeconfig).toBe('/etc/kubernetes/kubelet.conf');
+    const block = worker[1].block as Task[];
+    expect(block.map((task) => [task.name, task.no_log ?? false])).toEqual([
+      ['Undo what an earlier, failed join left behind', false],
+      ['Create a join token on the control plane', true],
+      ['Join with the token', true],
+      ["Report a failed join (kubeadm's output, the token's secret masked)", false],
+    ]);
   });
 });
+
+// --- kubeadm init and join, run for real against fake kubeadm/kubectl ----------------------------------
+
+/** What one task did on one host, from Ansible's json callback. */
+interface TaskOutcome {
+  status: 'ok' | 'changed' | 'skipped' | 'failed';
+  msg?: string;
+}
+
+/** The outcome of a playbook run with fake tools: every task's outcome per host, and the tools' calls. */
+interface FakeRun {
+  status: number | null;
+  /** `task name` → outcome, for the one host the tasks ran on. */
+  tasks: Record<string, TaskOutcome>;
+  /** One line per call of a fake tool: its name and arguments. */
+  calls: string[];
+  /** Everything ansible-playbook printed (stdout and stderr). */
+  output: string;
+}
+
+/**
+ * Fake kubeadm and kubectl: they record each call in $FAKE_LOG; kubectl exits with $FAKE_KUBECTL_RC,
+ * `kubeadm token create` prints a join command, `kubeadm join` prints an error naming the token and exits
+ * with $FAKE_JOIN_RC.
+ */
+const FAKE_TOOL = `#!/bin/sh
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+case "$(basename "$0") $1" in
+  "kubectl "*) exit "\${FAKE_KUBECTL_RC:-0}" ;;
+  "kubeadm token") echo "kubeadm join 192.168.56.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:1234" ;;
+  "kubeadm join")
+    echo "error execution phase preflight: token abcdef.0123456789abcdef: unable to fetch the kubeadm-config ConfigMap" >&2
+    exit "\${FAKE_JOIN_RC:-0}" ;;
+esac
+`;
+
+/**
+ * Runs `tasks` (parsed from a role) on one host of a local inventory (rs-control and rs-worker-1, both
+ * connection=local) with fake kubeadm/kubectl first on PATH, vars as extra vars.
+ * @returns the outcomes and the fake tools' calls.
+ */
+async function runWithFakes(
+  host: 'rs-control' | 'rs-worker-1',
+  tasks: Task[],
+  vars: Record<string, unknown>,
+  env: Record<string, string>,
+): Promise<FakeRun> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-ansible-fakes-'));
+  temporaryDirs.push(dir);
+  const bin = path.join(dir, 'bin');
+  await mkdir(bin);
+  for (const tool of ['kubeadm', 'kubectl']) {
+    await writeFile(path.join(bin, tool), FAKE_TOOL, { mode: 0o755 });
+  }
+  const inventory = path.join(dir, 'inventory.ini');
+  await writeFile(
+    inventory,
+    '[control_plane]\nrs-control ansible_connection=local\n\n[workers]\nrs-worker-1 ansible_connection=local\n',
+  );
+  const playbook = path.join(dir, 'play.yml');
+  await writeFile(playbook, JSON.stringify([{ name: 'Fakes', hosts: host, gather_facts: false, tasks }]));
+  const log = path.join(dir, 'calls.log');
+  const result = run('ansible-playbook', ['-i', inventory, '-e', JSON.stringify(vars), playbook], dir, {
+    ...env,
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    FAKE_LOG: log,
+    ANSIBLE_STDOUT_CALLBACK: 'json',
+    ANSIBLE_LOCALHOST_WARNING: 'false',
+  });
+  const report = JSON.parse(result.stdout) as {
+    plays: { tasks: { task: { name: string }; hosts: Record<string, Record<string, unknown>> }[] }[];
+  };
+  const outcomes: Record<string, TaskOutcome> = {};
+  for (const { task, hosts } of report.plays[0].tasks) {
+    const outcome = hosts[host];
+    const status = outcome.skipped
+      ? 'skipped'
+      : outcome.failed
+        ? 'failed'
+        : outcome.changed
+          ? 'changed'
+          : 'ok';
+    outcomes[task.name] = status === 'failed' ? { status, msg: String(outcome.msg) } : { status };
+  }
+  const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [];
+  return { status: result.status, tasks: outcomes, calls, output: result.stdout + result.stderr };
+}
+
+describeAnsible("kubeadm init and join (the roles' tasks run against fake kubeadm/kubectl)", () => {
+  const CHECK = 'Check whether kubeadm init finished (the API server serves the kube-proxy DaemonSet)';
+  const RESET = 'Undo an unfinished kubeadm init (so that init can run again)';
+  const INIT = 'Initialise the control plane (unless an earlier init finished)';
+  const KUBECTL_CALL =
+    'kubectl --kubeconfig ADMIN --request-timeout 10s --namespace kube-system get daemonset kube-proxy --output name';
+
+  /** The control plane's tasks from the admin.conf check to init (the rest needs a real node). */
+  function initTasks(): Task[] {
+    const tasks = parse(
+      readFileSync(path.join(ANSIBLE, 'roles/control_plane/tasks/main.yml'), 'utf8'),
+    ) as Task[];
+    const first = tasks.findIndex(
+      (task) => task.name === 'Check whether an earlier kubeadm init wrote admin.conf',
+    );
+    const last = tasks.findIndex((task) => task.name === INIT);
+    expect([first, last]).toEqual([2, 5]);
+    return tasks.slice(first, last + 1);
+  }
+
+  async function init(adminConfExists: boolean, kubectlRc: number) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-admin-conf-'));
+    temporaryDirs.push(dir);
+    const admin = path.join(dir, 'admin.conf');
+    if (adminConfExists) await writeFile(admin, 'apiVersion: v1\n');
+    const result = await runWithFakes(
+      'rs-control',
+      initTasks(),
+      {
+        control_plane_admin_kubeconfig: admin,
+        control_plane_config_dir: '/etc/kubeadm',
+        control_plane_init_check_retries: 3,
+        control_plane_init_check_delay: 0,
+      },
+      { FAKE_KUBECTL_RC: String(kubectlRc) },
+    );
+    return { ...result, calls: result.calls.map((call) => call.split(admin).join('ADMIN')) };
+  }
+
+  it('a fresh node: init runs, nothing is checked or reset', async () => {
+    const result = await init(false, 1);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual(['kubeadm init --config /etc/kubeadm/kubeadm-config.yaml']);
+    expect([result.tasks[CHECK], result.tasks[RESET], result.tasks[INIT]]).toEqual([
+      { status: 'skipped' },
+      { status: 'skipped' },
+      { status: 'changed' },
+    ]);
+  });
+
+  it('admin.conf from an init that did not finish: checked (with retries), reset, init again', async () => {
+    const result = await init(true, 1);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([
+      KUBECTL_CALL,
+      KUBECTL_CALL,
+      KUBECTL_CALL,
+      'kubeadm reset --force',
+      'kubeadm init --config /etc/kubeadm/kubeadm-config.yaml',
+    ]);
+    expect([result.tasks[CHECK], result.tasks[RESET], result.tasks[INIT]]).toEqual([
+      { status: 'ok' },
+      { status: 'changed' },
+      { status: 'changed' },
+    ]);
+  });
+
+  it('a finished init: one check, no reset, no init, no change', async () => {
+    const result = await init(true, 0);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([KUBECTL_CALL]);
+    expect([result.tasks[CHECK], result.tasks[RESET], result.tasks[INIT]]).toEqual([
+      { status: 'ok' },
+      { status: 'skipped' },
+      { status: 'skipped' },
+    ]);
+  });
+
+  async function join(kubeletConfExists: boolean, joinRc: number) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-kubelet-conf-'));
+    temporaryDirs.push(dir);
+    const kubeletConf = path.join(dir, 'kubelet.conf');
+    if (kubeletConfExists) await writeFile(kubeletConf, 'apiVersion: v1\n');
+    const tasks = parse(readFileSync(path.join(ANSIBLE, 'roles/worker/tasks/main.yml'), 'utf8')) as Task[];
+    const defaults = parse(readFileSync(path.join(ANSIBLE, 'roles/worker/defaults/main.yml'), 'utf8'));
+    return runWithFakes(
+      'rs-worker-1',
+      tasks,
+      { ...defaults, worker_kubelet_kubeconfig: kubeletConf },
+      { FAKE_JOIN_RC: String(joinRc) },
+    );
+  }
+
+  const JOIN_CALLS = [
+    'kubeadm reset --force',
+    'kubeadm token create --ttl 15m --print-join-command',
+    'kubeadm join 192.168.56.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:1234 --node-name rs-worker-1',
+  ];
+
+  it('a node that has not joined: reset, token, join', async () => {
+    const result = await join(false, 0);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual(JOIN_CALLS);
+    expect(result.tasks["Report a failed join (kubeadm's output, the token's secret masked)"]).toEqual({
+      status: 'skipped',
+    });
+  });
+
+  it("a failed join stops with kubeadm's error, the token's secret masked and printed nowhere", async () => {
+    const result = await join(false, 1);
+    expect(result.status).toBe(2);
+    expect(result.calls).toEqual(JOIN_CALLS);
+    expect(result.tasks["Report a failed join (kubeadm's output, the token's secret masked)"]).toEqual({
+      status: 'failed',
+      msg:
+        'kubeadm join failed (exit code 1): error execution phase preflight: token abcdef.<token secret>: ' +
+        'unable to fetch the kubeadm-config ConfigMap',
+    });
+    expect(result.output).not.toContain('0123456789abcdef');
+  });
+
+  it('a node that has joined: nothing runs', async () => {
+    const result = await join(true, 1);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([]);
+  });
+});
+
+// --- finalize: metrics-server, the app's chart checksum, the dashboard account; the nodes' architecture ---
+
+describe('finalize and the nodes', () => {
+  const finalizeTasks = (file: string) =>
+    parse(readFileSync(path.join(ANSIBLE, 'roles/finalize/tasks', file), 'utf8')) as Task[];
+
+  it('installs metrics-server (pinned chart, --kubelet-insecure-tls) before the app, in kube-system', () => {
+    const [install] = finalizeTasks('metrics_server.yml');
+    expect(install['kubernetes.core.helm']).toEqual({
+      release_name: 'metrics-server',
+      release_namespace: '{{ finalize_metrics_server_namespace }}',
+      chart_ref: 'metrics-server',
+      chart_repo_url: '{{ finalize_chart_repos.metrics_server }}',
+      chart_version: '{{ metrics_server_chart_version }}',
+      release_values: { args: ['--kubelet-insecure-tls'] },
+      wait: true,
+      wait_timeout: '{{ finalize_helm_timeout }}',
+    });
+    expect(pins().metrics_server_chart_version).toBe('3.12.2');
+    const defaults = parse(readFileSync(path.join(ANSIBLE, 'roles/finalize/defaults/main.yml'), 'utf8'));
+    expect(defaults.finalize_chart_repos.metrics_server).toBe(
+      'https://kubernetes-sigs.github.io/metrics-server/',
+    );
+    expect(defaults.finalize_metrics_server_namespace).toBe('kube-system');
+    const imports = finalizeTasks('main.yml')
+      .map((task) => task['ansible.builtin.import_tasks'])
+      .filter(Boolean);
+    expect(imports.indexOf('metrics_server.yml')).toBeGreaterThanOrEqual(0);
+    expect(imports.indexOf('metrics_server.yml')).toBeLessThan(imports.indexOf('app.yml'));
+  });
+
+  it('the dashboard admin account has no long-lived token Secret, and an old one is removed', () => {
+    const template = readFileSync(
+      path.join(ANSIBLE, 'roles/finalize/templates/dashboard-admin.yaml.j2'),
+      'utf8',
+    );
+    const kinds = [...template.matchAll(/^kind: (\w+)$/gm)].map((match) => match[1]);
+    expect(kinds).toEqual(['ServiceAccount', 'ClusterRoleBinding']);
+    expect(template).toContain('create token {{ finalize_dashboard_admin }}');
+    const removal = finalizeTasks('dashboard.yml').find(
+      (task) => (task['kubernetes.core.k8s'] as Record<string, unknown> | undefined)?.state === 'absent',
+    );
+    expect(removal?.['kubernetes.core.k8s']).toEqual({
+      state: 'absent',
+      definition: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: '{{ finalize_dashboard_admin }}-token',
+          namespace: '{{ finalize_dashboard_namespace }}',
+        },
+      },
+    });
+  });
+
+  it('the nodes are amd64 only: deb_architecture is amd64 and the common role stops on other machines', () => {
+    const cluster = parse(readFileSync(path.join(ANSIBLE, 'group_vars/all/cluster.yml'), 'utf8'));
+    expect(cluster.deb_architecture).toBe('amd64');
+    const common = parse(readFileSync(path.join(ANSIBLE, 'roles/common/tasks/main.yml'), 'utf8')) as Task[];
+    const check = common.findIndex((task) =>
+      asList((task['ansible.builtin.assert'] as Task | undefined)?.that).includes(
+        "ansible_facts['architecture'] == 'x86_64'",
+      ),
+    );
+    // Right after the Ubuntu check, before anything is installed.
+    expect(check).toBe(1);
+  });
+});
+
+describeAnsible(
+  "the app's values carry the chart's checksum (rendered by Ansible on a copy of the chart)",
+  () => {
+    const CHART = path.join(ROOT, 'ops/helm/restaurant-sentiment');
+    const VALUES_TEMPLATE = path.join(
+      ANSIBLE,
+      'roles/finalize/templates/values/restaurant-sentiment.yaml.j2',
+    );
+
+    /** SHA-256 (hex) over `relative-path sha1` of every file of the chart, sorted, joined by newlines. */
+    function expectedChecksum(chart: string): string {
+      const lines = filesUnder(chart)
+        .map(
+          (file) =>
+            `${path.relative(chart, file)} ${createHash('sha1').update(readFileSync(file)).digest('hex')}`,
+        )
+        .sort();
+      return createHash('sha256').update(lines.join('\n')).digest('hex');
+    }
+
+    /**
+     * Runs app.yml's task that lists the chart's files, then renders the values template, on localhost.
+     * @returns the values, parsed, and the file they were written to.
+     */
+    async function renderValues(chart: string): Promise<{ values: Record<string, unknown>; file: string }> {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'rs-values-'));
+      temporaryDirs.push(dir);
+      const list = (
+        parse(readFileSync(path.join(ANSIBLE, 'roles/finalize/tasks/app.yml'), 'utf8')) as Task[]
+      ).find((task) => task.name === "List the chart's files with their checksums");
+      expect(list).toBeDefined();
+      const out = path.join(dir, 'values.yaml');
+      const playbook = path.join(dir, 'play.yml');
+      const play = {
+        name: 'Values',
+        hosts: 'localhost',
+        connection: 'local',
+        gather_facts: false,
+        vars_files: [
+          path.join(ANSIBLE, 'group_vars/all/cluster.yml'),
+          VERSIONS,
+          path.join(ANSIBLE, 'roles/finalize/defaults/main.yml'),
+        ],
+        tasks: [
+          list,
+          {
+            name: 'Render',
+            'ansible.builtin.copy': {
+              content: `{{ lookup('ansible.builtin.template', '${VALUES_TEMPLATE}') }}`,
+              dest: out,
+              mode: '0600',
+            },
+          },
+        ],
+      };
+      await writeFile(playbook, JSON.stringify([play]));
+      const result = run(
+        'ansible-playbook',
+        ['-i', 'localhost,', '-e', JSON.stringify({ finalize_rs_chart: chart }), playbook],
+        dir,
+        { ANSIBLE_LOCALHOST_WARNING: 'false' },
+      );
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+      return { values: parse(readFileSync(out, 'utf8')), file: out };
+    }
+
+    it("global.chartChecksum is the checksum of the chart's files, and changes with any template", async () => {
+      const copy = path.join(await mkdtemp(path.join(os.tmpdir(), 'rs-chart-')), 'restaurant-sentiment');
+      temporaryDirs.push(path.dirname(copy));
+      await cp(CHART, copy, { recursive: true });
+      const { values: before, file } = await renderValues(copy);
+      expect(before.global).toEqual({ chartChecksum: expectedChecksum(copy) });
+      expect((before.istio as Record<string, unknown>).gateway).toEqual({ host: 'app.rs.local' });
+      // The chart (its values.schema.json) accepts the cluster's values, global.chartChecksum included.
+      const objects = await renderChart({ valuesFiles: [file] });
+      expect(objects.filter((object) => object.kind === 'HorizontalPodAutoscaler').length).toBeGreaterThan(0);
+
+      await appendFile(path.join(copy, 'templates/pdb.yaml'), '# edited\n');
+      const { values: after } = await renderValues(copy);
+      expect(after.global).toEqual({ chartChecksum: expectedChecksum(copy) });
+      expect(after.global).not.toEqual(before.global);
+    });
+  },
+);
 
 // --- Version pins ---------------------------------------------------------------------------------------
 

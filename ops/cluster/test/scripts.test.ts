@@ -53,18 +53,20 @@ const SETTINGS = {
 /** The fakes' answers for a healthy cluster of rs-control and two workers. */
 const HEALTHY = {
   FAKE_NODES: 'rs-control rs-worker-1 rs-worker-2',
+  FAKE_VM_STATES: 'rs-control:running rs-worker-1:running rs-worker-2:running',
   FAKE_CURL_CODES: '000 503 200',
   RS_WAIT_INTERVAL: '0',
 };
 
-let collections = '';
+/** The collections of ops/ansible/requirements.yml as NAME=PINNED_VERSION, space-separated. */
+let pins = '';
 beforeAll(async () => {
   const requirements = parse(
     await readFile(path.join(REPO_ROOT, 'ops/ansible/requirements.yml'), 'utf8'),
   ) as {
-    collections: { name: string }[];
+    collections: { name: string; version: string }[];
   };
-  collections = requirements.collections.map((c) => c.name).join(' ');
+  pins = requirements.collections.map((c) => `${c.name}=${c.version}`).join(' ');
 });
 
 const fixtures: Fixture[] = [];
@@ -79,19 +81,25 @@ async function fixture(fakes: readonly FakeTool[] = FAKE_TOOLS, real?: Parameter
   return created;
 }
 
-/** The environment of a run: the fixture's PATH, SETTINGS, HEALTHY, the collections and `extra`. */
+/** The environment of a run: the fixture's PATH, SETTINGS, HEALTHY, the pinned collections and `extra`. */
 function env(f: Fixture, extra: Record<string, string> = {}) {
-  return fixtureEnv(f, { ...SETTINGS, ...HEALTHY, FAKE_COLLECTIONS: collections, ...extra });
+  return fixtureEnv(f, { ...SETTINGS, ...HEALTHY, FAKE_COLLECTIONS: pins, ...extra });
 }
 
 const GENERATED = 'ops/cluster/.generated';
 
-/** The prerequisite calls of a run with every prerequisite there (VirtualBox). */
-const PREREQUISITE_CALLS = [
+/** The prerequisite calls about Ansible of a run with every prerequisite there. */
+const ANSIBLE_CALLS = [
   'ansible-playbook --version',
   "python3 -c 'import kubernetes'",
-  'ansible-galaxy collection list',
+  'ansible-galaxy collection list --format json',
 ];
+
+/** The prerequisite calls of a run with every prerequisite there (VirtualBox). */
+const PREREQUISITE_CALLS = ['vagrant --version', 'VBoxManage --version', ...ANSIBLE_CALLS];
+
+/** The calls that check a recorded vms step. */
+const STATUS_CALL = 'vagrant status --machine-readable  # in ops/cluster';
 
 const VMS_CALL = 'vagrant up --provider virtualbox --provision  # in ops/cluster';
 const KUBECONFIG_CALLS = [
@@ -210,9 +218,11 @@ describeWithTools('ops/cluster-up --dry-run', () => {
         '',
         '1. prerequisites (checked on every run)',
         '     command -v vagrant VBoxManage ansible-playbook kubectl helm curl ruby',
-        "     ansible-playbook --version   # names Ansible's Python, PYTHON:",
+        '     vagrant --version   # 2.3.4 or later',
+        '     VBoxManage --version   # a VirtualBox this Vagrant supports (VirtualBox, first Vagrant: 7.0: 2.3.4 7.1: 2.4.2 7.2: 2.4.9)',
+        "     ansible-playbook --version   # ansible-core 2.14 or later; names Ansible's Python, PYTHON:",
         "     PYTHON -c 'import kubernetes'",
-        `     ansible-galaxy collection list   # lists ${collections}`,
+        `     ansible-galaxy collection list --format json   # at least ${pins}`,
         '2. vms',
         '     cd ops/cluster && vagrant up --provider virtualbox --provision',
         '3. kubeconfig',
@@ -231,7 +241,7 @@ describeWithTools('ops/cluster-up --dry-run', () => {
     expect(existsSync(path.join(f.root, GENERATED))).toBe(false);
   });
 
-  it('follows the settings: libvirt, one worker, another network, another wait', async () => {
+  it('follows the settings: libvirt, three workers, another network, another wait', async () => {
     const f = await fixture();
     const result = runScript(
       f,
@@ -239,7 +249,7 @@ describeWithTools('ops/cluster-up --dry-run', () => {
       ['--dry-run'],
       env(f, {
         RS_PROVIDER: 'libvirt',
-        RS_WORKERS: '1',
+        RS_WORKERS: '3',
         RS_NETWORK_PREFIX: '10.20.30',
         RS_WAIT_TIMEOUT: '60',
         RS_WAIT_INTERVAL: '5',
@@ -248,19 +258,20 @@ describeWithTools('ops/cluster-up --dry-run', () => {
     expect([result.status, result.stderr]).toEqual([0, '']);
     expect(result.stdout).toBe(
       lines(
-        'Plan (dry run: nothing is run): 1 control node and 1 worker on libvirt, network 10.20.30.0/24',
+        'Plan (dry run: nothing is run): 1 control node and 3 workers on libvirt, network 10.20.30.0/24',
         '',
         '1. prerequisites (checked on every run)',
         '     command -v vagrant virsh ansible-playbook kubectl helm curl ruby',
         '     vagrant plugin list   # lists vagrant-libvirt',
-        "     ansible-playbook --version   # names Ansible's Python, PYTHON:",
+        '     vagrant --version   # 2.3.4 or later',
+        "     ansible-playbook --version   # ansible-core 2.14 or later; names Ansible's Python, PYTHON:",
         "     PYTHON -c 'import kubernetes'",
-        `     ansible-galaxy collection list   # lists ${collections}`,
+        `     ansible-galaxy collection list --format json   # at least ${pins}`,
         '2. vms',
         '     cd ops/cluster && vagrant up --provider libvirt --provision',
         '3. kubeconfig',
         `     test -s ${GENERATED}/kubeconfig`,
-        `     kubectl --kubeconfig ${GENERATED}/kubeconfig get nodes -o name   # expects node/rs-control node/rs-worker-1`,
+        `     kubectl --kubeconfig ${GENERATED}/kubeconfig get nodes -o name   # expects node/rs-control node/rs-worker-1 node/rs-worker-2 node/rs-worker-3`,
         `     kubectl --kubeconfig ${GENERATED}/kubeconfig wait --for=condition=Ready node --all --timeout=600s`,
         '4. finalize',
         `     env ANSIBLE_CONFIG=ops/ansible/ansible.cfg ansible-playbook -i ${GENERATED}/inventory.ini ops/ansible/finalize.yml`,
@@ -283,13 +294,13 @@ describeWithTools('ops/cluster-up --dry-run', () => {
         .stdout.split('\n')
         .filter((line) => /^[2-5]\. /.test(line));
     expect(headings([])).toEqual([
-      '2. vms (done: skipped)',
+      '2. vms (done: skipped while every VM runs)',
       '3. kubeconfig (done: skipped)',
       '4. finalize',
       '5. wait: every 0 s for up to 900 s, until it prints 200',
     ]);
     expect(headings(['--from', 'kubeconfig'])).toEqual([
-      '2. vms (done: skipped)',
+      '2. vms (done: skipped while every VM runs)',
       '3. kubeconfig',
       '4. finalize',
       '5. wait: every 0 s for up to 900 s, until it prints 200',
@@ -319,7 +330,7 @@ describeWithTools('ops/cluster-up prerequisites', () => {
         '  helm: https://helm.sh/docs/intro/install/',
       ),
     );
-    expect(await recordedCalls(f)).toEqual([]);
+    expect(await recordedCalls(f)).toEqual(['vagrant --version']);
     expect(existsSync(path.join(f.root, GENERATED))).toBe(false);
   });
 
@@ -333,12 +344,13 @@ describeWithTools('ops/cluster-up prerequisites', () => {
       'helm',
       'curl',
     ]);
-    const [first, ...others] = collections.split(' ');
+    const [firstPin, ...otherPins] = pins.split(' ');
+    const first = firstPin.split('=')[0];
     const result = runScript(
       f,
       'cluster-up',
       [],
-      env(f, { RS_PROVIDER: 'libvirt', FAKE_NO_KUBERNETES: '1', FAKE_COLLECTIONS: others.join(' ') }),
+      env(f, { RS_PROVIDER: 'libvirt', FAKE_NO_KUBERNETES: '1', FAKE_COLLECTIONS: otherPins.join(' ') }),
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
@@ -350,7 +362,108 @@ describeWithTools('ops/cluster-up prerequisites', () => {
         `  Ansible collections ${first}: ansible-galaxy collection install -r ops/ansible/requirements.yml`,
       ),
     );
-    expect(await recordedCalls(f)).toEqual(['vagrant plugin list', ...PREREQUISITE_CALLS]);
+    expect(await recordedCalls(f)).toEqual(['vagrant plugin list', 'vagrant --version', ...ANSIBLE_CALLS]);
+  });
+
+  it('names too old Vagrant, ansible-core and collections with how to update them (exit 2)', async () => {
+    const f = await fixture();
+    const [firstPin, ...otherPins] = pins.split(' ');
+    const [first, firstVersion] = firstPin.split('=');
+    const result = runScript(
+      f,
+      'cluster-up',
+      [],
+      env(f, {
+        FAKE_VAGRANT_VERSION: '2.3.3',
+        // ansible 2.9 printed no "[core ...]"; 2.9 < 2.14 although "2.9" > "2.14" as text.
+        FAKE_ANSIBLE_CORE: '2.9.27',
+        FAKE_VIRTUALBOX_VERSION: '7.1.4r165100',
+        FAKE_COLLECTIONS: [`${first}=0.0.1`, ...otherPins].join(' '),
+      }),
+    );
+    expect([result.status, result.stdout]).toEqual([2, '']);
+    expect(result.stderr).toBe(
+      lines(
+        'cluster-up: missing or outdated prerequisites (install or update them, then run ops/cluster-up again):',
+        '  Vagrant 2.3.3 (vagrant --version): needs 2.3.4 or later: https://developer.hashicorp.com/vagrant/install',
+        '  ansible-core 2.9.27 (ansible-playbook --version): needs 2.14 or later: pipx install --include-deps ansible, or apt-get install ansible on Debian 12 or later',
+        `  Ansible collections older than ops/ansible/requirements.yml pins: ${first} 0.0.1 (needs ${firstVersion}): ansible-galaxy collection install -r ops/ansible/requirements.yml (into ~/.ansible/collections, which Ansible searches first)`,
+      ),
+    );
+    expect(await recordedCalls(f)).toEqual(PREREQUISITE_CALLS);
+  });
+
+  it.each([
+    [
+      '2.3.4',
+      '7.1.4r165100',
+      'VirtualBox 7.1.4 (VBoxManage --version) needs Vagrant 2.4.2 or later, this is Vagrant 2.3.4: install Vagrant 2.4.2 or later (https://developer.hashicorp.com/vagrant/install), or VirtualBox 7.0',
+    ],
+    [
+      '2.4.2',
+      '7.2.0r170228',
+      'VirtualBox 7.2.0 (VBoxManage --version) needs Vagrant 2.4.9 or later, this is Vagrant 2.4.2: install Vagrant 2.4.9 or later (https://developer.hashicorp.com/vagrant/install), or VirtualBox 7.1',
+    ],
+    [
+      '2.4.9',
+      '8.0.0r180000',
+      'VirtualBox 8.0.0 (VBoxManage --version) is newer than 7.2, the last VirtualBox this script knows the Vagrant release for: install VirtualBox 7.2, or add its row to VIRTUALBOX_VAGRANT in ops/cluster-up',
+    ],
+    [
+      '2.4.9',
+      'unknown',
+      "VBoxManage --version printed no version: check VirtualBox's installation (on Linux its kernel module: sudo /sbin/vboxconfig)",
+    ],
+  ])('with Vagrant %s refuses VirtualBox %s with its exact message', async (vagrant, virtualbox, message) => {
+    const f = await fixture();
+    const result = runScript(
+      f,
+      'cluster-up',
+      [],
+      env(f, { FAKE_VAGRANT_VERSION: vagrant, FAKE_VIRTUALBOX_VERSION: virtualbox }),
+    );
+    expect([result.status, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      lines(
+        'cluster-up: missing or outdated prerequisites (install or update them, then run ops/cluster-up again):',
+        `  ${message}`,
+      ),
+    ]);
+  });
+
+  it('accepts the VirtualBox each Vagrant supports, newer ansible-core and newer collections', async () => {
+    const newer = pins
+      .split(' ')
+      .map((pin) => `${pin.split('=')[0]}=99.10.0`)
+      .join(' ');
+    const runs = [];
+    for (const [vagrant, virtualbox] of [
+      ['2.3.4', '6.1.50r161033'],
+      ['2.3.4', '7.0.20r163906'],
+      ['2.4.2', '7.1.4r165100'],
+      ['2.4.10', '7.2.0r170228'],
+    ]) {
+      const f = await fixture();
+      const result = runScript(
+        f,
+        'cluster-up',
+        [],
+        env(f, {
+          FAKE_VAGRANT_VERSION: vagrant,
+          FAKE_VIRTUALBOX_VERSION: virtualbox,
+          FAKE_ANSIBLE_CORE: '2.18.1',
+          FAKE_COLLECTIONS: newer,
+        }),
+      );
+      runs.push([vagrant, virtualbox, result.status, result.stderr, result.stdout.split('\n')[0]]);
+    }
+    expect(runs).toEqual([
+      ['2.3.4', '6.1.50r161033', 0, '', '[1/5] prerequisites ... ok'],
+      ['2.3.4', '7.0.20r163906', 0, '', '[1/5] prerequisites ... ok'],
+      ['2.4.2', '7.1.4r165100', 0, '', '[1/5] prerequisites ... ok'],
+      ['2.4.10', '7.2.0r170228', 0, '', '[1/5] prerequisites ... ok'],
+    ]);
   });
 
   it('without ruby, names it and the other missing tools it can check', async () => {
@@ -360,6 +473,16 @@ describeWithTools('ops/cluster-up prerequisites', () => {
     );
     const result = runScript(f, 'cluster-up', ['--dry-run'], env(f));
     expect(result.status).toBe(2);
+    expect(result.stdout).toBe(
+      lines(
+        'Plan (dry run: nothing is run): without ruby the settings cannot be read, so only the steps:',
+        '1. prerequisites',
+        '2. vms',
+        '3. kubeconfig',
+        '4. finalize',
+        '5. wait',
+      ),
+    );
     expect(result.stderr).toBe(
       lines(
         'cluster-up: missing prerequisites (install them, then run ops/cluster-up again):',
@@ -397,7 +520,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       CURL_CALL,
       CURL_CALL,
     ]);
-    await expectState(f, ['vms', 'kubeconfig', 'finalize', 'wait']);
+    await expectState(f, ['vms', 'kubeconfig', 'finalize']);
     expect(await readdir(path.join(f.root, GENERATED, 'logs'))).toEqual([
       'finalize.log',
       'kubeconfig.log',
@@ -421,7 +544,9 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       ),
     );
 
-    // Everything done: a rerun checks the prerequisites, skips every step and prints the same.
+    // Everything done: a rerun checks the prerequisites and that every VM runs, skips the recorded steps,
+    // and checks that the app answers (wait is never recorded).
+    await writeFile(f.calls, '');
     const again = runScript(f, 'cluster-up', [], env(f));
     expect([again.status, again.stderr]).toEqual([0, '']);
     expect(again.stdout).toBe(
@@ -430,10 +555,81 @@ describeWithTools('ops/cluster-up with fake tools', () => {
         '[2/5] vms ... done before (skipped)',
         '[3/5] kubeconfig ... done before (skipped)',
         '[4/5] finalize ... done before (skipped)',
-        '[5/5] wait ... done before (skipped)',
+        `[5/5] wait (log: ${GENERATED}/logs/wait.log) ... done: http://app.rs.local/ answers 200`,
         ...REACH_IT,
       ),
     );
+    expect(await recordedCalls(f)).toEqual([...PREREQUISITE_CALLS, STATUS_CALL, CURL_CALL]);
+    await expectState(f, ['vms', 'kubeconfig', 'finalize']);
+
+    // The app down: the rerun fails at wait instead of claiming success.
+    const down = runScript(f, 'cluster-up', [], env(f, { FAKE_CURL_CODES: '000', RS_WAIT_TIMEOUT: '0' }));
+    expect([down.status, down.stderr]).toEqual([
+      1,
+      `cluster-up: step wait failed: http://app.rs.local/ (through 192.168.56.240) did not answer 200 within 0 s (last: 000); log: ${GENERATED}/logs/wait.log (rerun ops/cluster-up to continue from wait)\n`,
+    ]);
+  });
+
+  it('redoes vms and the steps after it when a VM is not running, forgetting them first', async () => {
+    const f = await fixture();
+    expect(runScript(f, 'cluster-up', [], env(f)).status).toBe(0);
+    await writeFile(f.calls, '');
+    const halted = runScript(
+      f,
+      'cluster-up',
+      [],
+      env(f, { FAKE_VM_STATES: 'rs-control:poweroff rs-worker-1:running rs-worker-2:not_created' }),
+    );
+    expect([halted.status, halted.stderr]).toEqual([0, '']);
+    expect(halted.stdout).toBe(
+      lines(
+        '[1/5] prerequisites ... ok',
+        '[2/5] vms was done, but not every VM is running (rs-control poweroff, rs-worker-2 not_created): vms and the steps after it run again',
+        `[2/5] vms (log: ${GENERATED}/logs/vms.log) ... done`,
+        `[3/5] kubeconfig (log: ${GENERATED}/logs/kubeconfig.log) ... done: 3 nodes Ready`,
+        `[4/5] finalize (log: ${GENERATED}/logs/finalize.log) ... done`,
+        `[5/5] wait (log: ${GENERATED}/logs/wait.log) ... done: http://app.rs.local/ answers 200`,
+        ...REACH_IT,
+      ),
+    );
+    expect(await recordedCalls(f)).toEqual([
+      ...PREREQUISITE_CALLS,
+      STATUS_CALL,
+      VMS_CALL,
+      ...KUBECONFIG_CALLS,
+      FINALIZE_CALL,
+      CURL_CALL,
+    ]);
+    expect(await readFile(path.join(f.root, GENERATED, 'logs', 'vms-status.log'), 'utf8')).toBe(
+      lines(
+        '$ cd ops/cluster',
+        '$ vagrant status --machine-readable',
+        '1700000000,rs-control,metadata,provider,virtualbox',
+        '1700000000,rs-control,state,poweroff',
+        '1700000000,rs-control,state-human-short,poweroff',
+        '1700000000,rs-worker-1,metadata,provider,virtualbox',
+        '1700000000,rs-worker-1,state,running',
+        '1700000000,rs-worker-1,state-human-short,running',
+        '1700000000,rs-worker-2,metadata,provider,virtualbox',
+        '1700000000,rs-worker-2,state,not_created',
+        '1700000000,rs-worker-2,state-human-short,not_created',
+        '1700000000,,ui,info,Current machine states:',
+      ),
+    );
+
+    // vagrant failing (status and up): the steps are forgotten before vms runs, so the next run redoes them.
+    await writeFile(f.calls, '');
+    const failed = runScript(f, 'cluster-up', [], env(f, { FAKE_FAIL: 'vagrant' }));
+    expect([failed.status, failed.stdout, failed.stderr]).toEqual([
+      1,
+      lines(
+        '[1/5] prerequisites ... ok',
+        `[2/5] vms was done, but vagrant status exited with status 3 (log: ${GENERATED}/logs/vms-status.log): vms and the steps after it run again`,
+      ) + `[2/5] vms (log: ${GENERATED}/logs/vms.log) ... failed\n`,
+      `cluster-up: step vms failed: vagrant exited with status 3; log: ${GENERATED}/logs/vms.log (rerun ops/cluster-up to continue from vms)\n`,
+    ]);
+    expect(await recordedCalls(f)).toEqual([...PREREQUISITE_CALLS, STATUS_CALL, VMS_CALL]);
+    await expectState(f, []);
   });
 
   it('names the failed step and its log, and a rerun continues from that step', async () => {
@@ -451,7 +647,6 @@ describeWithTools('ops/cluster-up with fake tools', () => {
     expect(failed.stderr).toBe(
       `cluster-up: step finalize failed: ansible-playbook exited with status 3; log: ${GENERATED}/logs/finalize.log (rerun ops/cluster-up to continue from finalize)\n`,
     );
-    // The fake fails before answering --version too: Ansible's Python then defaults to python3.
     expect(await recordedCalls(f)).toEqual([
       ...PREREQUISITE_CALLS,
       VMS_CALL,
@@ -479,15 +674,16 @@ describeWithTools('ops/cluster-up with fake tools', () => {
     expect(rerun.status).toBe(0);
     expect(await recordedCalls(f)).toEqual([
       ...PREREQUISITE_CALLS,
+      STATUS_CALL,
       FINALIZE_CALL,
       CURL_CALL,
       CURL_CALL,
       CURL_CALL,
     ]);
-    await expectState(f, ['vms', 'kubeconfig', 'finalize', 'wait']);
+    await expectState(f, ['vms', 'kubeconfig', 'finalize']);
   });
 
-  it('runs on libvirt with its plugin, one worker, started by a relative path from the root', async () => {
+  it('runs on libvirt with its plugin, three workers, started by a relative path from the root', async () => {
     const f = await fixture();
     const result = runScript(
       f,
@@ -495,9 +691,9 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       [],
       env(f, {
         RS_PROVIDER: 'libvirt',
-        RS_WORKERS: '1',
+        RS_WORKERS: '3',
         FAKE_LIBVIRT_PLUGIN: '1',
-        FAKE_NODES: 'rs-worker-1 rs-control',
+        FAKE_NODES: 'rs-worker-3 rs-worker-1 rs-control rs-worker-2',
       }),
       f.root,
     );
@@ -505,15 +701,16 @@ describeWithTools('ops/cluster-up with fake tools', () => {
     expect(result.stdout.split('\n').slice(0, 7)).toEqual([
       '[1/5] prerequisites ... ok',
       `[2/5] vms (log: ${GENERATED}/logs/vms.log) ... done`,
-      `[3/5] kubeconfig (log: ${GENERATED}/logs/kubeconfig.log) ... done: 2 nodes Ready`,
+      `[3/5] kubeconfig (log: ${GENERATED}/logs/kubeconfig.log) ... done: 4 nodes Ready`,
       `[4/5] finalize (log: ${GENERATED}/logs/finalize.log) ... done`,
       `[5/5] wait (log: ${GENERATED}/logs/wait.log) ... done: http://app.rs.local/ answers 200`,
       '',
-      'Restaurant Sentiment runs on the cluster: 1 control node and 1 worker (libvirt).',
+      'Restaurant Sentiment runs on the cluster: 1 control node and 3 workers (libvirt).',
     ]);
     expect(await recordedCalls(f)).toEqual([
       'vagrant plugin list',
-      ...PREREQUISITE_CALLS,
+      'vagrant --version',
+      ...ANSIBLE_CALLS,
       'vagrant up --provider libvirt --provision  # in ops/cluster',
       ...KUBECONFIG_CALLS,
       FINALIZE_CALL,
@@ -540,7 +737,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       1,
       `cluster-up: step kubeconfig failed: the cluster's nodes are node/rs-control node/rs-worker-2, not node/rs-control node/rs-worker-1 node/rs-worker-2; log: ${GENERATED}/logs/kubeconfig.log (rerun ops/cluster-up to continue from kubeconfig)\n`,
     ]);
-    expect(await recordedCalls(f)).toEqual([...PREREQUISITE_CALLS, KUBECONFIG_CALLS[0]]);
+    expect(await recordedCalls(f)).toEqual([...PREREQUISITE_CALLS, STATUS_CALL, KUBECONFIG_CALLS[0]]);
     expect(await readFile(path.join(f.root, GENERATED, 'logs', 'kubeconfig.log'), 'utf8')).toBe(
       lines(
         `$ ${KUBECONFIG_CALLS[0]}`,
@@ -572,6 +769,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
     expect([from.status, from.stderr]).toEqual([0, '']);
     expect(await recordedCalls(f)).toEqual([
       ...PREREQUISITE_CALLS,
+      STATUS_CALL,
       FINALIZE_CALL,
       CURL_CALL,
       CURL_CALL,
@@ -591,7 +789,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       CURL_CALL,
       CURL_CALL,
     ]);
-    await expectState(f, ['vms', 'kubeconfig', 'finalize', 'wait']);
+    await expectState(f, ['vms', 'kubeconfig', 'finalize']);
   });
 
   it('refuses to continue with other settings than the steps done (exit 2)', async () => {
@@ -603,6 +801,16 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       2,
       '',
       `cluster-up: the settings differ from those of the steps done (${GENERATED}/state): ops/cluster-down first to rebuild with them, or --restart to go on with the VMs as they are\n`,
+    ]);
+    expect(await recordedCalls(f)).toEqual([]);
+
+    // --dry-run still prints the plan, with a warning, and exits 0.
+    const plan = runScript(f, 'cluster-up', ['--dry-run'], env(f, { RS_WORKERS: '3' }));
+    expect([plan.status, plan.stderr]).toEqual([0, '']);
+    expect(plan.stdout.split('\n').slice(0, 3)).toEqual([
+      'Plan (dry run: nothing is run): 1 control node and 3 workers on virtualbox, network 192.168.56.0/24',
+      `Warning: a run stops here (exit 2): the settings differ from those of the steps done (${GENERATED}/state): ops/cluster-down first to rebuild with them, or --restart to go on with the VMs as they are`,
+      '',
     ]);
     expect(await recordedCalls(f)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /**
- * The cluster's Vagrantfile and its generated Ansible inventory (ops/cluster): the inventory for 1, 2 and 3
+ * The cluster's Vagrantfile and its generated Ansible inventory (ops/cluster): the inventory for 2 and 3
  * workers exactly as `ruby ops/cluster/inventory.rb` prints it (and as Ansible reads it), the RS_* overrides and
  * the resolved settings of `--json`, the exact message for every bad setting, and `vagrant validate
  * --ignore-provider` on copies of ops/cluster (passes with the real box pin; fails with the settings message).
@@ -24,6 +24,7 @@ import { toolAvailable } from '../../../test/support/system-tool.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLUSTER = path.join(ROOT, 'ops/cluster');
 const VERSIONS = path.join(ROOT, 'ops/ansible/group_vars/all/versions.yml');
+const CLUSTER_VARS = path.join(ROOT, 'ops/ansible/group_vars/all/cluster.yml');
 const PROBE = path.join(CLUSTER, 'test/support/vagrant-config.rb');
 const INSTALL = 'apt-get install ruby vagrant ansible-core';
 
@@ -69,10 +70,15 @@ function inventoryRb(args: string[], env: Record<string, string> = {}): Run {
 
 /**
  * A copy of ops/cluster (Vagrantfile, inventory.rb, settings.yaml) under a temporary repository root, with
- * `versions` as ops/ansible/group_vars/all/versions.yml ('real': the repository's; null: none).
+ * `versions` as ops/ansible/group_vars/all/versions.yml ('real': the repository's; null: none) and the
+ * repository's ops/ansible/group_vars/all/cluster.yml (or `clusterVars` as its text).
  * @returns the copy's ops/cluster folder.
  */
-async function copyCluster(versions: string | null, settings?: string): Promise<string> {
+async function copyCluster(
+  versions: string | null,
+  settings?: string,
+  clusterVars?: string,
+): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'rs-cluster-'));
   copies.push(root);
   const cluster = path.join(root, 'ops/cluster');
@@ -81,6 +87,10 @@ async function copyCluster(versions: string | null, settings?: string): Promise<
     await copyFile(path.join(CLUSTER, file), path.join(cluster, file));
   }
   if (settings !== undefined) await writeFile(path.join(cluster, 'settings.yaml'), settings);
+  const vars = path.join(root, 'ops/ansible/group_vars/all/cluster.yml');
+  await mkdir(path.dirname(vars), { recursive: true });
+  if (clusterVars === undefined) await copyFile(CLUSTER_VARS, vars);
+  else await writeFile(vars, clusterVars);
   if (versions !== null) {
     const target = path.join(root, 'ops/ansible/group_vars/all/versions.yml');
     await mkdir(path.dirname(target), { recursive: true });
@@ -126,15 +136,6 @@ rs-worker-2 ansible_host=192.168.56.12 node_ip=192.168.56.12 ansible_ssh_private
 ${VARS}network_prefix=192.168.56
 `;
 
-const INVENTORY_1 = `${HEADER}[control_plane]
-rs-control ansible_host=192.168.56.10 node_ip=192.168.56.10 ansible_ssh_private_key_file=${key(DOT, 'rs-control')}
-
-[workers]
-rs-worker-1 ansible_host=192.168.56.11 node_ip=192.168.56.11 ansible_ssh_private_key_file=${key(DOT, 'rs-worker-1')}
-
-${VARS}network_prefix=192.168.56
-`;
-
 const INVENTORY_3 = `${HEADER}[control_plane]
 rs-control ansible_host=192.168.56.10 node_ip=192.168.56.10 ansible_ssh_private_key_file=${key(DOT, 'rs-control')}
 
@@ -150,6 +151,16 @@ ${VARS}network_prefix=192.168.56
 const invalid = (...problems: string[]): string =>
   `Invalid cluster settings:\n${problems.map((p) => `  - ${p}\n`).join('')}`;
 
+const WORKERS_RULE =
+  'must be an integer from 2 to 9 (the app, Istio and monitoring do not fit on one worker; the control plane runs no workloads)';
+
+const MEMORY_RULE =
+  'must be an integer from 3072 to 65536 (MiB; each worker runs a share of the app, Istio and monitoring)';
+
+/** The problem of a network prefix from RS_NETWORK_PREFIX that overlaps `what`. */
+const overlap = (prefix: string, what: string): string =>
+  `network_prefix = "${prefix}" (from RS_NETWORK_PREFIX): overlaps ${what}; choose another private /24, e.g. "192.168.56"`;
+
 const PREFIX_RULE =
   'must be the first three octets of a private IPv4 network (10.x.x, 172.16-31.x or 192.168.x), e.g. "192.168.56"';
 
@@ -164,7 +175,6 @@ const PREFIX_RULE =
 
   describe('inventory.rb', () => {
     it.each([
-      ['1', INVENTORY_1],
       ['2', INVENTORY_2],
       ['3', INVENTORY_3],
     ])('prints the exact inventory for RS_WORKERS=%s', (workers, expected) => {
@@ -206,7 +216,7 @@ const PREFIX_RULE =
       const env = {
         RS_WORKERS: '3',
         RS_CPUS: '4',
-        RS_MEMORY_MB: '2048',
+        RS_MEMORY_MB: '6144',
         RS_CONTROL_MEMORY_MB: '8192',
         RS_NETWORK_PREFIX: '10.20.30',
         RS_PROVIDER: 'libvirt',
@@ -218,15 +228,15 @@ const PREFIX_RULE =
       expect(JSON.parse(json.stdout)).toEqual({
         workers: 3,
         cpus: 4,
-        memory_mb: 2048,
+        memory_mb: 6144,
         control_memory_mb: 8192,
         network_prefix: '10.20.30',
         provider: 'libvirt',
         machines: [
           { name: 'rs-control', group: 'control_plane', ip: '10.20.30.10', cpus: 4, memory_mb: 8192 },
-          { name: 'rs-worker-1', group: 'workers', ip: '10.20.30.11', cpus: 4, memory_mb: 2048 },
-          { name: 'rs-worker-2', group: 'workers', ip: '10.20.30.12', cpus: 4, memory_mb: 2048 },
-          { name: 'rs-worker-3', group: 'workers', ip: '10.20.30.13', cpus: 4, memory_mb: 2048 },
+          { name: 'rs-worker-1', group: 'workers', ip: '10.20.30.11', cpus: 4, memory_mb: 6144 },
+          { name: 'rs-worker-2', group: 'workers', ip: '10.20.30.12', cpus: 4, memory_mb: 6144 },
+          { name: 'rs-worker-3', group: 'workers', ip: '10.20.30.13', cpus: 4, memory_mb: 6144 },
         ],
         inventory_path: path.join(CLUSTER, '.generated/inventory.ini'),
         vagrant_dotfile_path: dot,
@@ -286,18 +296,16 @@ ${VARS}network_prefix=10.20.30
     });
 
     it.each([
-      ['RS_WORKERS', '0', 'workers = "0" (from RS_WORKERS): must be an integer from 1 to 9'],
-      ['RS_WORKERS', '10', 'workers = "10" (from RS_WORKERS): must be an integer from 1 to 9'],
-      ['RS_WORKERS', '2.5', 'workers = "2.5" (from RS_WORKERS): must be an integer from 1 to 9'],
-      ['RS_WORKERS', 'two', 'workers = "two" (from RS_WORKERS): must be an integer from 1 to 9'],
-      ['RS_WORKERS', '-1', 'workers = "-1" (from RS_WORKERS): must be an integer from 1 to 9'],
-      ['RS_WORKERS', ' 2', 'workers = " 2" (from RS_WORKERS): must be an integer from 1 to 9'],
+      ['RS_WORKERS', '0', `workers = "0" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', '1', `workers = "1" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', '10', `workers = "10" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', '2.5', `workers = "2.5" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', 'two', `workers = "two" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', '-1', `workers = "-1" (from RS_WORKERS): ${WORKERS_RULE}`],
+      ['RS_WORKERS', ' 2', `workers = " 2" (from RS_WORKERS): ${WORKERS_RULE}`],
       ['RS_CPUS', '1', 'cpus = "1" (from RS_CPUS): must be an integer from 2 to 32 (kubeadm needs 2 CPUs)'],
-      [
-        'RS_MEMORY_MB',
-        '512',
-        'memory_mb = "512" (from RS_MEMORY_MB): must be an integer from 1024 to 65536 (MiB)',
-      ],
+      ['RS_MEMORY_MB', '512', `memory_mb = "512" (from RS_MEMORY_MB): ${MEMORY_RULE}`],
+      ['RS_MEMORY_MB', '3071', `memory_mb = "3071" (from RS_MEMORY_MB): ${MEMORY_RULE}`],
       [
         'RS_CONTROL_MEMORY_MB',
         '1024',
@@ -324,6 +332,35 @@ ${VARS}network_prefix=10.20.30
         '172.32.0',
         `network_prefix = "172.32.0" (from RS_NETWORK_PREFIX): ${PREFIX_RULE}`,
       ],
+      [
+        'RS_NETWORK_PREFIX',
+        '10.244.7',
+        overlap(
+          '10.244.7',
+          'the pod network 10.244.0.0/16 (pod_cidr in ops/ansible/group_vars/all/cluster.yml)',
+        ),
+      ],
+      [
+        'RS_NETWORK_PREFIX',
+        '10.96.0',
+        overlap(
+          '10.96.0',
+          'the service network 10.96.0.0/12 (service_cidr in ops/ansible/group_vars/all/cluster.yml)',
+        ),
+      ],
+      [
+        'RS_NETWORK_PREFIX',
+        '10.111.255',
+        overlap(
+          '10.111.255',
+          'the service network 10.96.0.0/12 (service_cidr in ops/ansible/group_vars/all/cluster.yml)',
+        ),
+      ],
+      [
+        'RS_NETWORK_PREFIX',
+        '10.0.2',
+        overlap('10.0.2', "VirtualBox's NAT network 10.0.2.0/24 (every VM's first interface)"),
+      ],
       ['RS_PROVIDER', 'vmware', 'provider = "vmware" (from RS_PROVIDER): must be one of virtualbox, libvirt'],
       [
         'RS_PROVIDER',
@@ -344,7 +381,7 @@ ${VARS}network_prefix=10.20.30
       const result = inventoryRb(['--json'], {
         RS_WORKERS: '9',
         RS_CPUS: '32',
-        RS_MEMORY_MB: '1024',
+        RS_MEMORY_MB: '3072',
         RS_CONTROL_MEMORY_MB: '65536',
         RS_NETWORK_PREFIX: '172.31.255',
       });
@@ -363,11 +400,76 @@ ${VARS}network_prefix=10.20.30
         status: 1,
         stdout: '',
         stderr: invalid(
-          'workers = "0" (from RS_WORKERS): must be an integer from 1 to 9',
+          `workers = "0" (from RS_WORKERS): ${WORKERS_RULE}`,
           'cpus = "x" (from RS_CPUS): must be an integer from 2 to 32 (kubeadm needs 2 CPUs)',
           `network_prefix = "1.2.3" (from RS_NETWORK_PREFIX): ${PREFIX_RULE}`,
           'provider = "hyperv" (from RS_PROVIDER): must be one of virtualbox, libvirt',
         ),
+      });
+    });
+
+    it("rejects the provider's own NAT network and accepts the networks just outside the cluster's", () => {
+      expect(inventoryRb([], { RS_PROVIDER: 'libvirt', RS_NETWORK_PREFIX: '192.168.121' })).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: invalid(
+          overlap(
+            '192.168.121',
+            "vagrant-libvirt's management network 192.168.121.0/24 (every VM's first interface)",
+          ),
+        ),
+      });
+      const accepted = [
+        ['virtualbox', '10.243.255'],
+        ['virtualbox', '10.245.0'],
+        ['virtualbox', '10.95.255'],
+        ['virtualbox', '10.112.0'],
+        ['virtualbox', '10.0.3'],
+        ['virtualbox', '192.168.121'],
+        ['libvirt', '10.0.2'],
+      ].map(([provider, prefix]) => {
+        const result = inventoryRb(['--json'], { RS_PROVIDER: provider, RS_NETWORK_PREFIX: prefix });
+        return [provider, prefix, result.status, result.stderr];
+      });
+      expect(accepted).toEqual([
+        ['virtualbox', '10.243.255', 0, ''],
+        ['virtualbox', '10.245.0', 0, ''],
+        ['virtualbox', '10.95.255', 0, ''],
+        ['virtualbox', '10.112.0', 0, ''],
+        ['virtualbox', '10.0.3', 0, ''],
+        ['virtualbox', '192.168.121', 0, ''],
+        ['libvirt', '10.0.2', 0, ''],
+      ]);
+    });
+
+    it('reads the pod and service networks from cluster.yml, and says when they are not CIDRs', async () => {
+      const cluster = await copyCluster(
+        null,
+        undefined,
+        'pod_cidr: 10.50.0.0/16\nservice_cidr: 172.20.0.0/16\n',
+      );
+      const vars = 'ops/ansible/group_vars/all/cluster.yml';
+      expect(run('ruby', ['inventory.rb'], cluster, { RS_NETWORK_PREFIX: '10.50.3' })).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: invalid(overlap('10.50.3', `the pod network 10.50.0.0/16 (pod_cidr in ${vars})`)),
+      });
+      expect(run('ruby', ['inventory.rb'], cluster, { RS_NETWORK_PREFIX: '172.20.9' }).stderr).toBe(
+        invalid(overlap('172.20.9', `the service network 172.20.0.0/16 (service_cidr in ${vars})`)),
+      );
+      expect(run('ruby', ['inventory.rb', '--json'], cluster, { RS_NETWORK_PREFIX: '10.244.1' }).status).toBe(
+        0,
+      );
+
+      const templated = await copyCluster(
+        null,
+        undefined,
+        "pod_cidr: '{{ pods }}'\nservice_cidr: 10.96.0.0/12\n",
+      );
+      expect(run('ruby', ['inventory.rb'], templated)).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: `pod_cidr = "{{ pods }}" in ${vars}: must be an IPv4 network like "10.244.0.0/16"\n`,
       });
     });
 
@@ -382,7 +484,7 @@ ${VARS}network_prefix=10.20.30
         stdout: '',
         stderr: invalid(
           'worker: unknown setting in ops/cluster/settings.yaml (known: workers, cpus, memory_mb, control_memory_mb, network_prefix, provider)',
-          'workers = 2.0 (from ops/cluster/settings.yaml): must be an integer from 1 to 9',
+          `workers = 2.0 (from ops/cluster/settings.yaml): ${WORKERS_RULE}`,
           'cpus = true (from ops/cluster/settings.yaml): must be an integer from 2 to 32 (kubeadm needs 2 CPUs)',
           'control_memory_mb: missing from ops/cluster/settings.yaml',
         ),
@@ -443,7 +545,7 @@ ${VARS}network_prefix=10.20.30
 
     it('passes `vagrant validate --ignore-provider` with the box pinned in versions.yml, and writes the inventory', async () => {
       const cluster = await copyCluster('real');
-      for (const workers of ['1', '3']) {
+      for (const workers of ['2', '3']) {
         const result = run('vagrant', ['validate', '--ignore-provider'], cluster, { RS_WORKERS: workers });
         expect(result).toEqual({ status: 0, stdout: VALIDATED(Number(workers)), stderr: '' });
         const printed = run('ruby', ['inventory.rb'], cluster, { RS_WORKERS: workers });
@@ -457,7 +559,7 @@ ${VARS}network_prefix=10.20.30
         'vagrant_box: example/box-22.04\nvagrant_box_version: "4.3.12"\nkubernetes_minor: "1.32"\n',
       );
       const root = path.resolve(cluster, '../..');
-      const result = run('ruby', [PROBE], cluster, { RS_WORKERS: '2', RS_CPUS: '3', RS_MEMORY_MB: '2048' });
+      const result = run('ruby', [PROBE], cluster, { RS_WORKERS: '2', RS_CPUS: '3', RS_MEMORY_MB: '3584' });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       const machine = (name: string, ip: string, memory: string, provisioners: unknown[]) => ({
@@ -481,8 +583,8 @@ ${VARS}network_prefix=10.20.30
       expect(JSON.parse(result.stdout)).toEqual({
         machines: [
           machine('rs-control', '192.168.56.10', '4096', []),
-          machine('rs-worker-1', '192.168.56.11', '2048', []),
-          machine('rs-worker-2', '192.168.56.12', '2048', [
+          machine('rs-worker-1', '192.168.56.11', '3584', []),
+          machine('rs-worker-2', '192.168.56.12', '3584', [
             {
               type: 'ansible',
               compatibility_mode: '2.0',
@@ -519,7 +621,7 @@ ${VARS}network_prefix=10.20.30
         stderr:
           'Vagrant failed to initialize at a very early stage:\n\n' +
           invalid(
-            'workers = "10" (from RS_WORKERS): must be an integer from 1 to 9',
+            `workers = "10" (from RS_WORKERS): ${WORKERS_RULE}`,
             'provider = "docker" (from RS_PROVIDER): must be one of virtualbox, libvirt',
           ),
       });

@@ -61,12 +61,17 @@ export function which(name: string): string | undefined {
  * The fake tool: one bash script linked under each fake's name. It appends its call to $FAKE_CALLS as
  * `name arg ...` (arguments with spaces or shell characters in single quotes; `ANSIBLE_CONFIG=...` in front
  * when set; `# in DIR` after when not run from the fixture's root), then answers:
- * - it exits 3 with "NAME: simulated failure" on stderr when $FAKE_FAIL is its name;
+ * - it exits 3 with "NAME: simulated failure" on stderr when $FAKE_FAIL is its name (but answers `--version`);
+ * - `vagrant --version`, `VBoxManage --version` and `ansible-playbook --version` print $FAKE_VAGRANT_VERSION
+ *   (2.3.4), $FAKE_VIRTUALBOX_VERSION (7.0.20r163906) and ansible-core $FAKE_ANSIBLE_CORE (2.14.18) as the real
+ *   ones do;
+ * - `vagrant status --machine-readable` prints the state lines of $FAKE_VM_STATES ("NAME:STATE ...");
  * - `vagrant up` writes the kubeconfig the control_plane role fetches (unless $FAKE_NO_KUBECONFIG);
  * - `vagrant destroy` deletes the id file of each machine in $FAKE_VAGRANT_MACHINES, as Vagrant does;
  * - `vagrant plugin list` lists vagrant-libvirt when $FAKE_LIBVIRT_PLUGIN is set;
  * - `ansible-playbook --version` names the fake python3 as Ansible's Python, which imports kubernetes unless
- *   $FAKE_NO_KUBERNETES is set; `ansible-galaxy collection list` lists those of $FAKE_COLLECTIONS;
+ *   $FAKE_NO_KUBERNETES is set; `ansible-galaxy collection list --format json` lists $FAKE_COLLECTIONS
+ *   ("NAME=VERSION ...") as one collection path's JSON;
  * - `kubectl get` / `kubectl wait` print the nodes of $FAKE_NODES;
  * - `curl` prints the next status of $FAKE_CURL_CODES (the last one repeats); 000 exits 7 as curl does.
  */
@@ -80,11 +85,25 @@ done
 [[ -z \${ANSIBLE_CONFIG:-} ]] || line="ANSIBLE_CONFIG=$ANSIBLE_CONFIG $line"
 [[ $PWD == "$FAKE_ROOT" ]] || line+="  # in \${PWD#"$FAKE_ROOT"/}"
 printf '%s\\n' "$line" >>"$FAKE_CALLS"
-if [[ $name == "\${FAKE_FAIL:-}" ]]; then
+if [[ $name == "\${FAKE_FAIL:-}" && "$*" != --version ]]; then
   echo "$name: simulated failure" >&2
   exit 3
 fi
 case "$name $*" in
+  'vagrant --version')
+    echo "Vagrant \${FAKE_VAGRANT_VERSION:-2.3.4}"
+    ;;
+  'VBoxManage --version')
+    echo "\${FAKE_VIRTUALBOX_VERSION:-7.0.20r163906}"
+    ;;
+  'vagrant status --machine-readable')
+    for machine in \${FAKE_VM_STATES:-}; do
+      echo "1700000000,\${machine%%:*},metadata,provider,virtualbox"
+      echo "1700000000,\${machine%%:*},state,\${machine#*:}"
+      echo "1700000000,\${machine%%:*},state-human-short,\${machine#*:}"
+    done
+    echo '1700000000,,ui,info,Current machine states:'
+    ;;
   'vagrant up '*)
     echo "Bringing machine 'rs-control' up with '$3' provider..."
     [[ -n \${FAKE_NO_KUBECONFIG:-} ]] || printf 'apiVersion: v1\\nkind: Config\\n' >"$FAKE_ROOT/ops/cluster/.generated/kubeconfig"
@@ -99,17 +118,18 @@ case "$name $*" in
     [[ -z \${FAKE_LIBVIRT_PLUGIN:-} ]] || echo 'vagrant-libvirt (0.11.2, system)'
     ;;
   'ansible-playbook --version')
-    echo 'ansible-playbook [core 2.14.18]'
+    echo "ansible-playbook [core \${FAKE_ANSIBLE_CORE:-2.14.18}]"
     echo "  python version = 3.11.2 (main, Apr 28 2025, 14:11:48) [GCC 12.2.0] ($FAKE_ROOT/bin/python3)"
     ;;
   'python3 -c import kubernetes')
     [[ -z \${FAKE_NO_KUBERNETES:-} ]] || { echo "ModuleNotFoundError: No module named 'kubernetes'" >&2; exit 1; }
     ;;
-  'ansible-galaxy collection list')
-    echo '# /usr/lib/python3/dist-packages/ansible_collections'
-    echo 'Collection        Version'
-    echo '----------------- -------'
-    for collection in \${FAKE_COLLECTIONS:-}; do printf '%-17s 1.0.0\\n' "$collection"; done
+  'ansible-galaxy collection list --format json')
+    json=''
+    for collection in \${FAKE_COLLECTIONS:-}; do
+      json+="\${json:+, }\\"\${collection%%=*}\\": {\\"version\\": \\"\${collection#*=}\\"}"
+    done
+    printf '{"/usr/lib/python3/dist-packages/ansible_collections": {%s}}\\n' "$json"
     ;;
   'ansible-playbook '*)
     echo 'PLAY RECAP *********************************************************************'
