@@ -108,6 +108,10 @@ const KUBECONFIG_CALLS = [
 ];
 const FINALIZE_CALL = `ANSIBLE_CONFIG=ops/ansible/ansible.cfg ansible-playbook -i ${GENERATED}/inventory.ini ops/ansible/finalize.yml`;
 const CURL_CALL = `curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -H 'Host: app.rs.local' http://192.168.56.240/`;
+/** The wait step's calls when the fake app answers on the third try (the default FAKE_CURL_CODES). */
+const WAIT_CALLS = [CURL_CALL, CURL_CALL, CURL_CALL];
+/** Every call of a whole run from an empty state, in order. */
+const FULL_RUN_CALLS = [...PREREQUISITE_CALLS, VMS_CALL, ...KUBECONFIG_CALLS, FINALIZE_CALL, ...WAIT_CALLS];
 
 /** What cluster-up prints at the end of a successful run with SETTINGS. */
 const REACH_IT = [
@@ -511,15 +515,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       ),
     );
     expect(result.status).toBe(0);
-    expect(await recordedCalls(f)).toEqual([
-      ...PREREQUISITE_CALLS,
-      VMS_CALL,
-      ...KUBECONFIG_CALLS,
-      FINALIZE_CALL,
-      CURL_CALL,
-      CURL_CALL,
-      CURL_CALL,
-    ]);
+    expect(await recordedCalls(f)).toEqual(FULL_RUN_CALLS);
     await expectState(f, ['vms', 'kubeconfig', 'finalize']);
     expect(await readdir(path.join(f.root, GENERATED, 'logs'))).toEqual([
       'finalize.log',
@@ -676,9 +672,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       ...PREREQUISITE_CALLS,
       STATUS_CALL,
       FINALIZE_CALL,
-      CURL_CALL,
-      CURL_CALL,
-      CURL_CALL,
+      ...WAIT_CALLS,
     ]);
     await expectState(f, ['vms', 'kubeconfig', 'finalize']);
   });
@@ -714,9 +708,7 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       'vagrant up --provider libvirt --provision  # in ops/cluster',
       ...KUBECONFIG_CALLS,
       FINALIZE_CALL,
-      CURL_CALL,
-      CURL_CALL,
-      CURL_CALL,
+      ...WAIT_CALLS,
     ]);
   });
 
@@ -771,24 +763,14 @@ describeWithTools('ops/cluster-up with fake tools', () => {
       ...PREREQUISITE_CALLS,
       STATUS_CALL,
       FINALIZE_CALL,
-      CURL_CALL,
-      CURL_CALL,
-      CURL_CALL,
+      ...WAIT_CALLS,
     ]);
 
     await writeFile(f.calls, '');
     await rm(`${f.calls}.curl`);
     const restart = runScript(f, 'cluster-up', ['--restart'], env(f));
     expect([restart.status, restart.stderr]).toEqual([0, '']);
-    expect(await recordedCalls(f)).toEqual([
-      ...PREREQUISITE_CALLS,
-      VMS_CALL,
-      ...KUBECONFIG_CALLS,
-      FINALIZE_CALL,
-      CURL_CALL,
-      CURL_CALL,
-      CURL_CALL,
-    ]);
+    expect(await recordedCalls(f)).toEqual(FULL_RUN_CALLS);
     await expectState(f, ['vms', 'kubeconfig', 'finalize']);
   });
 
